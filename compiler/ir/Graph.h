@@ -1,0 +1,144 @@
+// Graph: owns nodes in a topological order, plus outputs and training steps.
+#pragma once
+
+#include "compiler/ir/Node.h"
+#include "kiln/runtime/Status.h"
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace kiln {
+
+struct Optimizer {
+  enum class Kind { Sgd, RmsProp, Adam, AdamW };
+  Kind kind = Kind::Sgd;
+  double lr = 0.01;
+  double momentum = 0;
+  bool nesterov = false;
+  double rho = 0.9;
+  double beta1 = 0.9, beta2 = 0.999;
+  double epsilon = 1e-7;
+  double weightDecay = 0.01;
+  bool operator==(const Optimizer &) const = default;
+  /// An optimizer of `kind` with the graph format's defaults for it.
+  static Optimizer defaults(Kind kind);
+};
+std::string_view optimizerKindName(Optimizer::Kind k);
+std::optional<Optimizer::Kind> parseOptimizerKind(std::string_view s);
+
+struct LrSchedule {
+  enum class Kind { None, ExponentialDecay, StepDecay };
+  Kind kind = Kind::None;
+  double decayRate = 1, decaySteps = 1; ///< exponential_decay
+  double factor = 1;                    ///< step_decay
+  int64_t every = 1;                    ///< step_decay
+  bool operator==(const LrSchedule &) const = default;
+};
+
+/// One named training step: loss, params it updates, optimizer and options (graph-format spec).
+struct TrainStep {
+  std::string name = "train";
+  Value loss;
+  std::vector<Node *> params; ///< after import: always explicit (defaults resolved)
+  bool paramsGiven = false;   ///< whether the file listed params (kept for round trips)
+  Optimizer optimizer;
+  double l1 = 0, l2 = 0;
+  bool hasRegularization = false;
+  std::optional<double> clipNorm;
+  LrSchedule schedule;
+  std::vector<Value> metrics;
+  Loc loc;
+};
+
+class Graph {
+public:
+  explicit Graph(std::string name = "graph") : name_(std::move(name)) {}
+  Graph(Graph &&) noexcept = default;
+  Graph &operator=(Graph &&) noexcept = default;
+  Graph(const Graph &) = delete;
+  Graph &operator=(const Graph &) = delete;
+
+  const std::string &name() const { return name_; }
+  void setName(std::string n) { name_ = std::move(n); }
+  uint64_t seed() const { return seed_; }
+  void setSeed(uint64_t s) { seed_ = s; }
+  /// The `weights` field as written in the file (relative to it), or empty.
+  const std::string &weightsFile() const { return weightsFile_; }
+  void setWeightsFile(std::string f) { weightsFile_ = std::move(f); }
+
+  // ---- building ----
+  /// Adds a source node. Errors (a name used twice, an invalid name or shape) are located.
+  Expected<Node *> addInput(const std::string &name, TensorType type, Loc loc = {});
+  Expected<Node *> addParam(const std::string &name, TensorType type, Initializer init,
+                            bool trainable = true, Loc loc = {});
+  Expected<Node *> addConstant(const std::string &name, Tensor value, Loc loc = {});
+  /// Adds an op node: checks arity, attributes (converting where allowed) and operand types,
+  /// and infers the result types with the op's shape rule. Errors read
+  /// "loc: error: conv2d 'c1': <what is wrong> ($.path)".
+  Expected<Node *> addNode(Op op, const std::string &name, std::vector<Value> operands,
+                           AttrMap attrs = {}, Loc loc = {});
+
+  /// New nodes go before `node` (to keep topological order when rewriting); null: at the end.
+  void setInsertPoint(Node *node) { insertPoint_ = node; }
+  /// A name not yet used in the graph: `base`, else `base_1`, `base_2`, ...
+  std::string uniqueName(const std::string &base) const;
+
+  // ---- rewriting ----
+  /// Points every use of `from` (operands, outputs, train-step losses and metrics) at `to`.
+  void replaceAllUsesWith(Value from, Value to);
+  /// Removes a node that has no uses and is not an output.
+  void erase(Node *node);
+
+  // ---- queries ----
+  Node *find(const std::string &name) const;
+  /// Resolves "name" or "name:k" to a value.
+  std::optional<Value> lookupValue(const std::string &ref) const;
+  const std::vector<std::unique_ptr<Node>> &nodes() const { return nodes_; }
+  std::vector<Node *> inputs() const { return collect(Op::Input); }
+  std::vector<Node *> params() const { return collect(Op::Param); }
+  std::vector<Node *> constants() const { return collect(Op::Constant); }
+
+  const std::vector<Value> &outputs() const { return outputs_; }
+  void addOutput(Value v) { outputs_.push_back(v); }
+  void setOutputs(std::vector<Value> outs) { outputs_ = std::move(outs); }
+
+  const std::vector<TrainStep> &trainSteps() const { return trainSteps_; }
+  std::vector<TrainStep> &trainSteps() { return trainSteps_; }
+  void addTrainStep(TrainStep step) { trainSteps_.push_back(std::move(step)); }
+  const TrainStep *findTrainStep(const std::string &name) const;
+
+  /// A deep copy (nodes, attributes, values, outputs, train steps; locations kept).
+  Graph clone() const;
+
+  /// Frontends may refine where an error points: given a node's location and the attribute
+  /// or operand at fault, return the location of that attribute or operand. The default
+  /// appends ".attrs.NAME" or ".inputs[I]" to the node's JSON path; operand -2 means the
+  /// inputs list as a whole (wrong arity).
+  using LocRefiner = std::function<Loc(const Loc &node, const std::string &attr, int operand)>;
+  void setLocRefiner(LocRefiner r) { locRefiner_ = std::move(r); }
+  Loc refineLoc(const Loc &node, const std::string &attr, int operand) const;
+
+private:
+  Expected<Node *> insert(std::unique_ptr<Node> node);
+  std::vector<Node *> collect(Op op) const;
+
+  std::string name_;
+  uint64_t seed_ = 0;
+  std::string weightsFile_;
+  std::vector<std::unique_ptr<Node>> nodes_;
+  std::unordered_map<std::string, Node *> byName_;
+  std::vector<Value> outputs_;
+  std::vector<TrainStep> trainSteps_;
+  Node *insertPoint_ = nullptr;
+  LocRefiner locRefiner_;
+};
+
+/// True if `name` matches the graph format's `[A-Za-z_][A-Za-z0-9_./-]*`.
+bool isValidName(std::string_view name);
+
+} // namespace kiln
