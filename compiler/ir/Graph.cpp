@@ -234,6 +234,22 @@ void Graph::erase(Node *node) {
   nodes_.erase(it);
 }
 
+Status Graph::rename(Node *node, const std::string &newName) {
+  if (node->name() == newName)
+    return Status::ok();
+  if (!isValidName(newName))
+    return errorAt(node->loc(), "invalid name '" + newName +
+                                    "' (names match [A-Za-z_][A-Za-z0-9_./-]*)");
+  if (Node *prev = find(newName)) {
+    std::string where = prev->loc().line ? " (first defined at " + prev->loc().str() + ")" : "";
+    return errorAt(node->loc(), "name '" + newName + "' is defined twice" + where);
+  }
+  byName_.erase(node->name());
+  node->name_ = newName;
+  byName_.emplace(newName, node);
+  return Status::ok();
+}
+
 Node *Graph::find(const std::string &name) const {
   auto it = byName_.find(name);
   return it == byName_.end() ? nullptr : it->second;

@@ -93,6 +93,9 @@ public:
   void replaceAllUsesWith(Value from, Value to);
   /// Removes a node that has no uses and is not an output.
   void erase(Node *node);
+  /// Gives `node` a new name (checked like a new node's: valid and not yet used). Used when a
+  /// rewrite's final node takes over the name of the node it replaced, and by the builder.
+  Status rename(Node *node, const std::string &newName);
 
   // ---- queries ----
   Node *find(const std::string &name) const;

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <unordered_set>
 
 namespace kiln {
 
@@ -56,9 +57,22 @@ Expected<NamedTensors> parseSafetensors(std::string_view bytes, const std::strin
   std::string_view data = bytes.substr(8 + size_t(n));
   if (tooDeep(header))
     return err(path, "header is nested too deeply");
-  nlohmann::json j = nlohmann::json::parse(header, nullptr, /*allow_exceptions=*/false);
+  // nlohmann keeps the last of two equal keys; a file naming a tensor twice is rejected instead.
+  std::unordered_set<std::string> seen;
+  std::string duplicate;
+  auto onEvent = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json &parsed) {
+    if (depth == 1 && event == nlohmann::json::parse_event_t::key && duplicate.empty()) {
+      std::string key = parsed.get<std::string>();
+      if (!seen.insert(key).second)
+        duplicate = key;
+    }
+    return true;
+  };
+  nlohmann::json j = nlohmann::json::parse(header, onEvent, /*allow_exceptions=*/false);
   if (j.is_discarded())
     return err(path, "header is not valid JSON");
+  if (!duplicate.empty())
+    return err(path, "tensor '" + duplicate + "' is named twice in the header");
   if (!j.is_object())
     return err(path, "header is not a JSON object");
 

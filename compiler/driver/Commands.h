@@ -1,0 +1,36 @@
+// The kilnc commands (spec/cli.md) and what they share: loading a model, choosing a backend.
+#pragma once
+
+#include "compiler/driver/Args.h"
+#include "compiler/ir/Graph.h"
+
+#include <string>
+
+namespace kiln::driver {
+
+/// Exit statuses of kilnc (spec/cli.md).
+enum ExitCode { kExitOk = 0, kExitInputError = 1, kExitUsage = 2 };
+
+/// Loads a model: a graph-format JSON file, or a `.kir` text-IR file.
+Expected<Graph> loadModel(const std::string &path);
+
+/// Prints a located error to stderr; returns kExitInputError.
+int reportError(const Status &status);
+/// Prints a usage error and the command's usage line; returns kExitUsage.
+int reportUsage(const CommandSpec &spec, const std::string &message);
+
+/// The backends kilnc knows. Only the interpreter exists in this build.
+enum class Backend { Interp };
+/// Resolves --backend (default auto). Sets `exitCode` and returns nullopt when unusable.
+std::optional<Backend> resolveBackend(const CommandSpec &spec, const ParsedArgs &args, int &exitCode);
+
+/// Flags every command that runs a model accepts (--backend, --threads, --params).
+std::vector<FlagSpec> commonRunFlags();
+
+int runCheck(const std::vector<std::string> &args);
+int runPrint(const std::vector<std::string> &args);
+int runDot(const std::vector<std::string> &args);
+int runRun(const std::vector<std::string> &args);
+int runMakeInputs(const std::vector<std::string> &args);
+
+} // namespace kiln::driver

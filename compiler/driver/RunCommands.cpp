@@ -1,0 +1,162 @@
+// kilnc run (one inference run on safetensors in and out) and kilnc make-inputs (random feeds).
+#include "compiler/driver/Commands.h"
+
+#include "compiler/interp/Interpreter.h"
+#include "kiln/runtime/Safetensors.h"
+
+#include <cstdio>
+#include <random>
+#include <set>
+
+namespace kiln::driver {
+
+namespace {
+
+CommandSpec runSpec() {
+  CommandSpec s{"run", "MODEL.json --inputs IN.safetensors --output OUT.safetensors",
+                "One inference run: every graph input is read from IN by name, every graph output\n"
+                "is written to OUT by name. Dropout is the identity; random ops draw as at run 0.",
+                1,
+                {{"inputs", true, false, "IN.safetensors: one tensor per graph input"},
+                 {"output", true, false, "OUT.safetensors: written atomically"}}};
+  for (auto &f : commonRunFlags())
+    s.flags.push_back(f);
+  return s;
+}
+
+const CommandSpec kMakeInputsSpec{
+    "make-inputs", "MODEL.json -o IN.safetensors [--seed N] [--batches N]",
+    "Writes random values for every graph input: floats uniform in [0, 1); integer inputs that\n"
+    "feed a loss or metric as labels are valid class indices, those that feed gather or one_hot\n"
+    "valid indices, other integers 0 or 1. --batches N adds a leading batch dimension of N\n"
+    "(the layout `kilnc train --inputs` reads).",
+    1,
+    {{"output", true, false, "OUT.safetensors"},
+     {"seed", true, false, "random seed (default 0)"},
+     {"batches", true, false, "add a leading dimension of this many batches"}}};
+
+/// Parses a non-negative integer flag, or reports a usage error.
+std::optional<int64_t> intFlag(const CommandSpec &spec, const ParsedArgs &args,
+                               const std::string &name, int64_t dflt, int64_t max, int &exit) {
+  auto v = args.get(name);
+  if (!v)
+    return dflt;
+  if (v->empty() || v->size() > 18 || v->find_first_not_of("0123456789") != std::string::npos ||
+      std::stoll(*v) > max) {
+    exit = reportUsage(spec, "--" + name + " takes an integer from 0 to " + std::to_string(max) +
+                                 ", got '" + *v + "'");
+    return std::nullopt;
+  }
+  return std::stoll(*v);
+}
+
+/// The exclusive upper bound for an integer input: class count, table size or 2.
+int64_t integerRange(const Node &input) {
+  // Not a switch over Op: only three ops give a hint, the rest deliberately none.
+  for (const Use &u : input.uses()) {
+    const Node &user = *u.user;
+    bool labels = user.op() == Op::SoftmaxCrossEntropy || user.op() == Op::Accuracy;
+    if (labels && u.operand == 1)
+      return user.operand(0).type().shape.back();
+    if (user.op() == Op::Gather && u.operand == 1) {
+      auto &shape = user.operand(0).type().shape;
+      auto axis = normalizeAxis(user.attrInt("axis"), int64_t(shape.size()));
+      return axis ? shape[size_t(*axis)] : 1;
+    }
+    if (user.op() == Op::OneHot)
+      return user.attrInt("depth");
+  }
+  return 2;
+}
+
+} // namespace
+
+int runRun(const std::vector<std::string> &argv) {
+  CommandSpec spec = runSpec();
+  std::string err;
+  auto args = parseArgs(spec, argv, err);
+  if (!args)
+    return reportUsage(spec, err);
+  if (args->help)
+    return std::printf("%s", commandHelp(spec).c_str()), kExitOk;
+  if (!args->has("inputs") || !args->has("output"))
+    return reportUsage(spec, "--inputs and --output are required");
+  int exit = 0;
+  if (!resolveBackend(spec, *args, exit))
+    return exit;
+
+  auto graph = loadModel(args->positionals[0]);
+  if (!graph)
+    return reportError(graph.status());
+  auto feeds = readSafetensors(*args->get("inputs"));
+  if (!feeds)
+    return reportError(feeds.status());
+  for (auto &[name, t] : *feeds) {
+    Node *n = graph->find(name);
+    if (!n || !n->isInput())
+      return reportError(Status::error(*args->get("inputs") + ": error: tensor '" + name +
+                                       "' matches no input of graph '" + graph->name() + "'"));
+  }
+  auto interp = Interpreter::create(*graph);
+  if (!interp)
+    return reportError(interp.status());
+  if (auto p = args->get("params")) {
+    auto params = readSafetensors(*p);
+    if (!params)
+      return reportError(params.status());
+    if (Status st = interp->setParams(*params); !st)
+      return reportError(Status::error(*p + ": error: " + st.message()));
+  }
+  auto outputs = interp->run(*feeds);
+  if (!outputs)
+    return reportError(outputs.status());
+  Status st = writeSafetensors(*args->get("output"), *outputs);
+  return st ? kExitOk : reportError(st);
+}
+
+int runMakeInputs(const std::vector<std::string> &argv) {
+  std::string err;
+  auto args = parseArgs(kMakeInputsSpec, argv, err);
+  if (!args)
+    return reportUsage(kMakeInputsSpec, err);
+  if (args->help)
+    return std::printf("%s", commandHelp(kMakeInputsSpec).c_str()), kExitOk;
+  if (!args->has("output"))
+    return reportUsage(kMakeInputsSpec, "-o OUT.safetensors is required");
+  int exit = 0;
+  auto seed = intFlag(kMakeInputsSpec, *args, "seed", 0, int64_t(1) << 62, exit);
+  if (!seed)
+    return exit;
+  auto batches = intFlag(kMakeInputsSpec, *args, "batches", 0, 1 << 20, exit);
+  if (!batches)
+    return exit;
+
+  auto graph = loadModel(args->positionals[0]);
+  if (!graph)
+    return reportError(graph.status());
+  // mt19937_64 is fully specified by the standard; converting its bits by hand (rather than
+  // through <random> distributions) keeps the files identical across standard libraries.
+  std::mt19937_64 rng{static_cast<uint64_t>(*seed)};
+  NamedTensors out;
+  for (Node *in : graph->inputs()) {
+    Shape shape = in->type().shape;
+    if (*batches > 0)
+      shape.insert(shape.begin(), *batches);
+    auto t = Tensor::create(in->type().dtype, shape);
+    if (!t)
+      return reportError(Status::error("input '" + in->name() + "': " + t.message()));
+    int64_t range = isInteger(in->type().dtype) ? integerRange(*in) : 2;
+    for (int64_t i = 0; i < t->numElements(); ++i) {
+      uint64_t bits = rng();
+      if (isFloat(t->dtype()))
+        t->set(i, double(bits >> 11) * 0x1.0p-53);
+      else
+        t->set(i, double(bits % uint64_t(range)));
+    }
+    out.emplace_back(in->name(), t.take());
+  }
+  Status st = writeSafetensors(*args->get("output"), out);
+  return st ? kExitOk : reportError(st);
+}
+
+} // namespace kiln::driver

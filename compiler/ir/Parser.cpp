@@ -1,0 +1,329 @@
+// The IR text form, parsing side: a hand-written, non-recursive descent over Lexer tokens. This
+// file holds the graph and statement level; ParserValues.cpp the values inside statements.
+#include "compiler/ir/Parser.h"
+
+#include "compiler/ir/ParserImpl.h"
+
+namespace kiln {
+
+namespace detail {
+
+Expected<Graph> Parser::run() {
+  KILN_TRY(expectWord("graph", "expected 'graph' at the start of the text"));
+  if (!at(TokenKind::Symbol))
+    return fail("expected the graph name (@name) after 'graph'");
+  g_.setName(tok_.text);
+  consume();
+  KILN_TRY(parseHeader());
+  KILN_TRY(expect(TokenKind::LBrace, "expected '{' to open the graph body"));
+  while (!at(TokenKind::RBrace)) {
+    if (at(TokenKind::Eof))
+      return fail("expected '}' to close the graph body");
+    KILN_TRY(parseStatement());
+  }
+  consume();
+  if (!at(TokenKind::Eof))
+    return fail("expected end of input after the graph's closing '}'");
+  return std::move(g_);
+}
+
+Status Parser::parseHeader() {
+  bool seenSeed = false, seenWeights = false;
+  while (at(TokenKind::Ident)) {
+    Token key = tok_;
+    bool isSeed = key.text == "seed";
+    if (!isSeed && key.text != "weights")
+      return fail("unknown graph field '" + key.text + "' (expected seed or weights)");
+    if (isSeed ? seenSeed : seenWeights)
+      return fail("graph field '" + key.text + "' given twice");
+    consume();
+    KILN_TRY(expect(TokenKind::Equal, "expected '=' after '" + key.text + "'"));
+    if (isSeed) {
+      uint64_t seed = 0;
+      KILN_TRY(parseUInt(seed));
+      g_.setSeed(seed);
+      seenSeed = true;
+    } else {
+      if (!at(TokenKind::String))
+        return fail("expected a string after 'weights='");
+      g_.setWeightsFile(tok_.text);
+      consume();
+      seenWeights = true;
+    }
+  }
+  return Status::ok();
+}
+
+Status Parser::parseStatement() {
+  if (atWord("input"))
+    return parseInput();
+  if (atWord("param"))
+    return parseParam();
+  if (atWord("const"))
+    return parseConst();
+  if (atWord("return"))
+    return parseReturn();
+  if (atWord("train"))
+    return parseTrain();
+  if (at(TokenKind::ValueRef))
+    return parseNode();
+  return fail("expected a definition (input, param, const, %name = op(...)), return or train");
+}
+
+// ---- statements ----
+
+Status Parser::parseInput() {
+  consume();
+  Token nameTok = tok_;
+  KILN_ASSIGN(std::string name, parseDefName("input"));
+  KILN_TRY(expect(TokenKind::Colon, "expected ':' after value name"));
+  TensorType type;
+  KILN_TRY(parseType(type));
+  std::optional<Loc> loc;
+  KILN_TRY(parseLoc(loc));
+  KILN_ASSIGN(Node * n, g_.addInput(name, type, locOf(nameTok)));
+  if (loc)
+    n->setLoc(*loc);
+  return Status::ok();
+}
+
+Status Parser::parseParam() {
+  consume();
+  Token nameTok = tok_;
+  KILN_ASSIGN(std::string name, parseDefName("param"));
+  KILN_TRY(expect(TokenKind::Colon, "expected ':' after value name"));
+  TensorType type;
+  KILN_TRY(parseType(type));
+  Initializer init;
+  if (atWord("init")) {
+    consume();
+    KILN_TRY(expect(TokenKind::Equal, "expected '=' after 'init'"));
+    KILN_TRY(parseInit(init));
+  }
+  bool trainable = true;
+  if (atWord("trainable")) {
+    consume();
+    KILN_TRY(expect(TokenKind::Equal, "expected '=' after 'trainable'"));
+    KILN_TRY(parseBool(trainable));
+  }
+  std::optional<Tensor> value;
+  if (at(TokenKind::Equal)) {
+    consume();
+    Tensor t;
+    KILN_TRY(parseDense(type, "param '" + name + "'", t));
+    value = std::move(t);
+  }
+  std::optional<Loc> loc;
+  KILN_TRY(parseLoc(loc));
+  KILN_ASSIGN(Node * n, g_.addParam(name, type, std::move(init), trainable, locOf(nameTok)));
+  if (value)
+    n->setValue(std::make_shared<const Tensor>(std::move(*value)));
+  if (loc)
+    n->setLoc(*loc);
+  return Status::ok();
+}
+
+Status Parser::parseConst() {
+  consume();
+  Token nameTok = tok_;
+  KILN_ASSIGN(std::string name, parseDefName("const"));
+  KILN_TRY(expect(TokenKind::Colon, "expected ':' after value name"));
+  TensorType type;
+  KILN_TRY(parseType(type));
+  KILN_TRY(expect(TokenKind::Equal, "expected '= dense<...>' after a constant's type"));
+  Tensor value;
+  KILN_TRY(parseDense(type, "const '" + name + "'", value));
+  std::optional<Loc> loc;
+  KILN_TRY(parseLoc(loc));
+  KILN_ASSIGN(Node * n, g_.addConstant(name, std::move(value), locOf(nameTok)));
+  if (loc)
+    n->setLoc(*loc);
+  return Status::ok();
+}
+
+Status Parser::parseNode() {
+  Token nameTok = tok_;
+  KILN_ASSIGN(std::string name, parseDefName("="));
+  KILN_TRY(expect(TokenKind::Equal, "expected '=' after value name"));
+  if (!at(TokenKind::Ident))
+    return fail("expected an op name after '='");
+  Token opTok = tok_;
+  auto op = lookupOp(tok_.text);
+  if (!op)
+    return fail("unknown op '" + tok_.text + "'");
+  consume();
+  KILN_TRY(expect(TokenKind::LParen, "expected '(' after the op name"));
+  std::vector<Value> operands;
+  KILN_TRY(parseRefList(operands, TokenKind::RParen));
+  AttrMap attrs;
+  if (at(TokenKind::LBrace)) {
+    consume();
+    while (!at(TokenKind::RBrace)) {
+      if (!attrs.empty())
+        KILN_TRY(expect(TokenKind::Comma, "expected ',' or '}' after an attribute"));
+      if (!at(TokenKind::Ident))
+        return fail("expected an attribute name");
+      Token key = tok_;
+      consume();
+      KILN_TRY(expect(TokenKind::Equal, "expected '=' after attribute name '" + key.text + "'"));
+      AttrValue v;
+      KILN_TRY(parseAttrValue(v));
+      if (!attrs.emplace(key.text, std::move(v)).second)
+        return errorAt(key, "attribute '" + key.text + "' given twice");
+    }
+    consume();
+  }
+  KILN_TRY(expect(TokenKind::Colon, "expected ':' and the result type after the operands"));
+  Token typeTok = tok_;
+  std::vector<TensorType> types;
+  if (at(TokenKind::LParen)) {
+    consume();
+    while (!at(TokenKind::RParen)) {
+      if (!types.empty())
+        KILN_TRY(expect(TokenKind::Comma, "expected ',' or ')' in the result types"));
+      if (types.size() >= 1024)
+        return fail("too many result types");
+      TensorType t;
+      KILN_TRY(parseType(t));
+      types.push_back(std::move(t));
+    }
+    consume();
+  } else {
+    TensorType t;
+    KILN_TRY(parseType(t));
+    types.push_back(std::move(t));
+  }
+  std::optional<Loc> loc;
+  KILN_TRY(parseLoc(loc));
+  KILN_ASSIGN(Node * n, g_.addNode(*op, name, std::move(operands), std::move(attrs),
+                                   locOf(nameTok)));
+  auto typesText = [](const std::vector<TensorType> &ts) {
+    std::string s;
+    for (size_t i = 0; i < ts.size(); ++i)
+      s += (i ? ", " : "") + ts[i].str();
+    return ts.size() == 1 ? s : "(" + s + ")";
+  };
+  if (n->resultTypes() != types)
+    return errorAt(typeTok, opTok.text + " '" + name + "': declared type " + typesText(types) +
+                                " does not match the inferred type " +
+                                typesText(n->resultTypes()));
+  if (loc)
+    n->setLoc(*loc);
+  return Status::ok();
+}
+
+Status Parser::parseReturn() {
+  if (sawReturn_)
+    return fail("the graph has a second 'return'");
+  sawReturn_ = true;
+  consume();
+  std::vector<Value> outs;
+  do {
+    if (!outs.empty())
+      consume(); // the comma
+    Value v;
+    KILN_TRY(parseRef(v));
+    outs.push_back(v);
+  } while (at(TokenKind::Comma));
+  g_.setOutputs(std::move(outs));
+  return Status::ok();
+}
+
+Status Parser::parseTrain() {
+  Token trainTok = tok_;
+  consume();
+  if (!at(TokenKind::Symbol))
+    return fail("expected the train step's name (@name) after 'train'");
+  TrainStep step;
+  step.name = tok_.text;
+  if (g_.findTrainStep(step.name))
+    return fail("train step '" + step.name + "' is defined twice");
+  consume();
+  KILN_TRY(expect(TokenKind::LParen, "expected '(' after the train step's name"));
+  std::set<std::string> seen;
+  bool hasLoss = false;
+  while (!at(TokenKind::RParen)) {
+    if (!seen.empty())
+      KILN_TRY(expect(TokenKind::Comma, "expected ',' or ')' in a train step"));
+    if (!at(TokenKind::Ident))
+      return fail("expected a train step field (loss, params, optimizer, ...)");
+    Token key = tok_;
+    const std::string &k = key.text;
+    if (!seen.insert(k).second)
+      return fail("field '" + k + "' given twice in train step '" + step.name + "'");
+    consume();
+    KILN_TRY(expect(TokenKind::Equal, "expected '=' after '" + k + "'"));
+    if (k == "loss") {
+      hasLoss = true;
+      if (atWord("none"))
+        consume();
+      else
+        KILN_TRY(parseRef(step.loss));
+    } else if (k == "params") {
+      step.paramsGiven = !atWord("auto");
+      if (!step.paramsGiven)
+        consume();
+      KILN_TRY(expect(TokenKind::LBracket, "expected '[' to open the param list"));
+      std::vector<Value> refs;
+      while (!at(TokenKind::RBracket)) {
+        if (!refs.empty())
+          KILN_TRY(expect(TokenKind::Comma, "expected ',' or ']' in the param list"));
+        Token refTok = tok_;
+        Value v;
+        KILN_TRY(parseRef(v));
+        if (!v.node->isParam())
+          return errorAt(refTok, "train step '" + step.name + "': '%" + v.name() +
+                                     "' is not a param");
+        refs.push_back(v);
+        step.params.push_back(v.node);
+      }
+      consume();
+    } else if (k == "optimizer") {
+      KILN_TRY(parseOptimizer(step.optimizer));
+    } else if (k == "regularization") {
+      step.hasRegularization = true;
+      KILN_TRY(parseFields("regularization", [&](const Token &f) -> Status {
+        if (f.text == "l1")
+          return parseNumber(step.l1);
+        if (f.text == "l2")
+          return parseNumber(step.l2);
+        return errorAt(f, "unknown regularization field '" + f.text + "' (expected l1 or l2)");
+      }));
+    } else if (k == "l1") {
+      KILN_TRY(parseNumber(step.l1));
+    } else if (k == "l2") {
+      KILN_TRY(parseNumber(step.l2));
+    } else if (k == "clip_norm") {
+      double c = 0;
+      KILN_TRY(parseNumber(c));
+      step.clipNorm = c;
+    } else if (k == "lr_schedule") {
+      KILN_TRY(parseSchedule(step.schedule));
+    } else if (k == "metrics") {
+      KILN_TRY(expect(TokenKind::LBracket, "expected '[' to open the metric list"));
+      KILN_TRY(parseRefList(step.metrics, TokenKind::RBracket));
+    } else {
+      return errorAt(key, "unknown train step field '" + k + "'");
+    }
+  }
+  consume();
+  if (!hasLoss)
+    return errorAt(trainTok, "train step '" + step.name + "' has no loss");
+  std::optional<Loc> loc;
+  KILN_TRY(parseLoc(loc));
+  step.loc = loc ? *loc : locOf(trainTok);
+  g_.addTrainStep(std::move(step));
+  return Status::ok();
+}
+
+} // namespace detail
+
+Expected<Graph> parseGraph(std::string_view text, const std::string &filename) {
+  if (text.size() > kMaxIrTextSize)
+    return errorAt(Loc{filename, 0, 0, ""}, "text is larger than " +
+                                                std::to_string(kMaxIrTextSize) + " bytes");
+  detail::Parser p(text, filename);
+  return p.run();
+}
+
+} // namespace kiln
