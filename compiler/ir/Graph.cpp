@@ -21,6 +21,20 @@ bool isValidName(std::string_view name) {
   return true;
 }
 
+std::unordered_set<const Node *> dependenciesOf(Value v) {
+  std::unordered_set<const Node *> seen;
+  std::vector<const Node *> stack{v.node};
+  while (!stack.empty()) {
+    const Node *n = stack.back();
+    stack.pop_back();
+    if (!seen.insert(n).second)
+      continue;
+    for (const Value &o : n->operands())
+      stack.push_back(o.node);
+  }
+  return seen;
+}
+
 Optimizer Optimizer::defaults(Kind kind) {
   Optimizer o;
   o.kind = kind;
@@ -141,7 +155,9 @@ Expected<Node *> Graph::addNode(Op op, const std::string &name, std::vector<Valu
         : info.maxInputs < 0             ? "at least " + std::to_string(info.minInputs)
                                          : std::to_string(info.minInputs) + " to " +
                                                std::to_string(info.maxInputs);
-    return errorAt(refineLoc(loc, "", -2), who + ": expects " + expected + " inputs, got " +
+    bool one = expected == "1" || expected.ends_with(" 1"); // "1 input", "at least 1 input"
+    return errorAt(refineLoc(loc, "", -2), who + ": expects " + expected +
+                                               (one ? " input, got " : " inputs, got ") +
                                                std::to_string(n));
   }
   for (int i = 0; i < n; ++i)

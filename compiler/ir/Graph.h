@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace kiln {
@@ -140,6 +141,10 @@ private:
   Node *insertPoint_ = nullptr;
   LocRefiner locRefiner_;
 };
+
+/// Every node that `v` depends on through operands, its own node included (iterative, so
+/// deep graphs cannot overflow the stack).
+std::unordered_set<const Node *> dependenciesOf(Value v);
 
 /// True if `name` matches the graph format's `[A-Za-z_][A-Za-z0-9_./-]*`.
 bool isValidName(std::string_view name);

@@ -169,21 +169,6 @@ Status checkNode(const Graph &g, const Node &n, const Positions &pos) {
   return checkOpNode(n);
 }
 
-/// Every node that `v` depends on through operands, itself included.
-std::unordered_set<const Node *> dependencies(Value v) {
-  std::unordered_set<const Node *> seen;
-  std::vector<const Node *> stack{v.node};
-  while (!stack.empty()) {
-    const Node *n = stack.back();
-    stack.pop_back();
-    if (!seen.insert(n).second)
-      continue;
-    for (const Value &o : n->operands())
-      stack.push_back(o.node);
-  }
-  return seen;
-}
-
 Status checkTrainStep(const TrainStep &s, const Positions &pos) {
   std::string step = "train step '" + s.name + "'";
   if (!validValue(s.loss, pos))
@@ -194,7 +179,7 @@ Status checkTrainStep(const TrainStep &s, const Positions &pos) {
     return errorAt(s.loc, step + ": " + loss + " must be a float scalar, got " + lt.str());
   if (s.params.empty())
     return errorAt(s.loc, step + ": updates no params");
-  auto deps = dependencies(s.loss);
+  auto deps = dependenciesOf(s.loss);
   std::unordered_set<const Node *> listed;
   for (const Node *p : s.params) {
     if (!p || !pos.count(p))

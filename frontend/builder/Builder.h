@@ -62,6 +62,14 @@ struct Operand {
   SrcLoc loc;
 };
 
+/// The operand of unary minus: a tensor only (so `-Operand(2.0)` does not compile rather than
+/// failing at run time), with the place the expression was written.
+struct NegOperand {
+  NegOperand(Tensor t, SrcLoc loc = SrcLoc::current()) : tensor(t), loc(loc) {}
+  Tensor tensor;
+  SrcLoc loc;
+};
+
 // ---- initializers (graph-format `init`) ----
 namespace init {
 Initializer zeros();
@@ -201,7 +209,7 @@ Tensor operator+(const Operand &a, const Operand &b);
 Tensor operator-(const Operand &a, const Operand &b);
 Tensor operator*(const Operand &a, const Operand &b);
 Tensor operator/(const Operand &a, const Operand &b);
-Tensor operator-(const Operand &x);
+Tensor operator-(const NegOperand &x);
 
 // ---- reductions ----
 struct ReduceOptions {

@@ -110,11 +110,7 @@ Tensor operator+(const Operand &a, const Operand &b) { return binaryOp(Op::Add, 
 Tensor operator-(const Operand &a, const Operand &b) { return binaryOp(Op::Sub, a, b, a.loc); }
 Tensor operator*(const Operand &a, const Operand &b) { return binaryOp(Op::Mul, a, b, a.loc); }
 Tensor operator/(const Operand &a, const Operand &b) { return binaryOp(Op::Div, a, b, a.loc); }
-Tensor operator-(const Operand &x) {
-  if (x.number) // only reachable by an explicit Operand; keep it a constant
-    return Tensor{};
-  return unaryOp(Op::Neg, x.tensor, x.loc);
-}
+Tensor operator-(const NegOperand &x) { return unaryOp(Op::Neg, x.tensor, x.loc); }
 
 static Tensor reduction(Op op, const Tensor &x, const ReduceOptions &o, const SrcLoc &loc) {
   AttrMap attrs;

@@ -7,25 +7,6 @@
 
 namespace kiln::json {
 
-namespace {
-
-/// Every node that `v` depends on through operands, itself included (iterative).
-std::unordered_set<const Node *> dependencies(Value v) {
-  std::unordered_set<const Node *> seen;
-  std::vector<const Node *> stack{v.node};
-  while (!stack.empty()) {
-    const Node *n = stack.back();
-    stack.pop_back();
-    if (!seen.insert(n).second)
-      continue;
-    for (const Value &o : n->operands())
-      stack.push_back(o.node);
-  }
-  return seen;
-}
-
-} // namespace
-
 Status Importer::importTrain(const Json &train, const JsonPath &p) {
   if (train.is_object())
     return importStep(train, p, /*single=*/true);
@@ -65,7 +46,7 @@ Status Importer::importStep(const Json &j, const JsonPath &p, bool single) {
   if (!isFloat(lt.dtype) || !lt.isScalar())
     return err(p / "loss", who, "loss '" + lossRef + "' must be a float scalar, got " + lt.str());
   step.loss = *loss;
-  auto deps = dependencies(*loss);
+  auto deps = dependenciesOf(*loss);
 
   if (j.contains("params")) {
     step.paramsGiven = true;

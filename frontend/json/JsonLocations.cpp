@@ -2,6 +2,7 @@
 #include "frontend/json/JsonLocations.h"
 
 #include "compiler/support/Diagnostic.h"
+#include "kiln/runtime/JsonScan.h"
 
 #include <algorithm>
 #include <cassert>
@@ -334,26 +335,10 @@ Status checkHostileJson(std::string_view text, const std::string &file) {
                                             std::to_string(kMaxJsonBytes) + ")");
   if (text.find_first_not_of(" \t\r\n") == std::string_view::npos)
     return errorAt(Loc{file, 1, 1, ""}, "invalid JSON: the file is empty");
-  int depth = 0;
-  bool inString = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (inString) {
-      if (c == '\\')
-        ++i;
-      else if (c == '"')
-        inString = false;
-    } else if (c == '"') {
-      inString = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > kMaxJsonDepth) {
-        JsonLocations locs{std::string(text.substr(0, i + 1)), file};
-        return errorAt(locs.locAtOffset(i), "invalid JSON: nested deeper than " +
-                                                std::to_string(kMaxJsonDepth) + " levels");
-      }
-    } else if (c == '}' || c == ']') {
-      --depth;
-    }
+  if (size_t i = findExcessiveNesting(text, kMaxJsonDepth); i != std::string_view::npos) {
+    JsonLocations locs{std::string(text.substr(0, i + 1)), file};
+    return errorAt(locs.locAtOffset(i), "invalid JSON: nested deeper than " +
+                                            std::to_string(kMaxJsonDepth) + " levels");
   }
   return Status::ok();
 }

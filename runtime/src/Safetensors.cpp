@@ -3,6 +3,7 @@
 #include "kiln/runtime/Safetensors.h"
 
 #include "kiln/runtime/FileUtil.h"
+#include "kiln/runtime/JsonScan.h"
 
 #include <algorithm>
 #include <cstring>
@@ -21,27 +22,6 @@ Status err(const std::string &path, const std::string &msg) {
   return Status::error(path + ": error: safetensors: " + msg);
 }
 
-bool tooDeep(std::string_view text) {
-  int depth = 0;
-  bool inString = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (inString) {
-      if (c == '\\')
-        ++i;
-      else if (c == '"')
-        inString = false;
-    } else if (c == '"') {
-      inString = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > kMaxHeaderDepth)
-        return true;
-    } else if (c == '}' || c == ']') {
-      --depth;
-    }
-  }
-  return false;
-}
 } // namespace
 
 Expected<NamedTensors> parseSafetensors(std::string_view bytes, const std::string &path) {
@@ -55,7 +35,7 @@ Expected<NamedTensors> parseSafetensors(std::string_view bytes, const std::strin
                          std::to_string(bytes.size()));
   std::string_view header = bytes.substr(8, size_t(n));
   std::string_view data = bytes.substr(8 + size_t(n));
-  if (tooDeep(header))
+  if (findExcessiveNesting(header, kMaxHeaderDepth) != std::string_view::npos)
     return err(path, "header is nested too deeply");
   // nlohmann keeps the last of two equal keys; a file naming a tensor twice is rejected instead.
   std::unordered_set<std::string> seen;

@@ -35,7 +35,7 @@ void unaryCases(std::vector<RuleCase> &c) {
                   ".attrs.dtype"));
   c.push_back(bad(Op::Cast, {f32({2})}, {}, "missing required attribute 'dtype'"));
   c.push_back(ok(Op::StopGradient, {boolean({2, 2})}, {}, boolean({2, 2})));
-  c.push_back(bad(Op::StopGradient, {f32({2}), f32({2})}, {}, "expects 1 inputs, got 2"));
+  c.push_back(bad(Op::StopGradient, {f32({2}), f32({2})}, {}, "expects 1 input, got 2"));
 }
 
 void binaryCases(std::vector<RuleCase> &c) {
@@ -147,7 +147,7 @@ void movementCases(std::vector<RuleCase> &c) {
   c.push_back(bad(Op::Concat, {f32({2}), i32({2})}, {}, "operand dtypes f32 and i32 differ", ".inputs[1]"));
   c.push_back(bad(Op::Concat, {f32({2}), f32({2})}, {{"axis", I(1)}}, "axis 1 is out of range for rank 1",
                   ".attrs.axis"));
-  c.push_back(bad(Op::Concat, {}, {}, "expects at least 1 inputs, got 0"));
+  c.push_back(bad(Op::Concat, {}, {}, "expects at least 1 input, got 0"));
 
   c.push_back(ok(Op::Slice, {f32({10, 4})},
                  {{"begin", ints({-3, 0})}, {"end", ints({100, 4})}, {"strides", ints({2, 1})}},
