@@ -31,6 +31,7 @@ int runCheck(const std::vector<std::string> &args);
 int runPrint(const std::vector<std::string> &args);
 int runDot(const std::vector<std::string> &args);
 int runRun(const std::vector<std::string> &args);
+int runTrain(const std::vector<std::string> &args);
 int runMakeInputs(const std::vector<std::string> &args);
 
 } // namespace kiln::driver

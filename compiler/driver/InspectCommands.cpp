@@ -1,6 +1,7 @@
 // kilnc check, print and dot: commands that load a model and show it without running it.
 #include "compiler/driver/Commands.h"
 
+#include "compiler/autodiff/TrainGraph.h"
 #include "compiler/ir/Decompose.h"
 #include "compiler/ir/Dot.h"
 #include "compiler/ir/Printer.h"
@@ -25,7 +26,7 @@ const CommandSpec kPrintSpec{
     "print", "MODEL.json [--emit=graph|opt|kernels|llvm|asm] [--train]",
     "Prints the graph in Kiln's text IR (parse it back with kiln tools; .kir files load too).", 1,
     {{"emit", true, false, "graph (default); opt, kernels, llvm, asm arrive with the LLVM backend"},
-     {"train", false, false, "print the whole train-step graph (arrives with autodiff)"},
+     {"train", false, false, "print the whole train-step graph: forward, backward, updates"},
      {"decompose", false, false, "show layers and losses expanded into primitive ops"},
      {"no-locations", false, false, "leave out loc(...) annotations"},
      {"full-values", false, false, "print every element of large constants and weights"}}};
@@ -110,14 +111,16 @@ int runPrint(const std::vector<std::string> &argv) {
   }
   if (emit != "graph")
     return reportUsage(kPrintSpec, "unknown --emit value '" + emit + "'");
-  if (args->has("train")) {
-    std::fprintf(stderr, "kilnc print: --train is not available yet in this build (it arrives "
-                         "with autodiff)\n");
-    return kExitUsage;
-  }
   auto g = loadForDisplay(args->positionals[0], args->has("decompose"));
   if (!g)
     return reportError(g.status());
+  if (args->has("train")) {
+    // The whole train-step graph: forward, backward and optimizer updates of every step.
+    auto training = buildTrainingGraph(*g);
+    if (!training)
+      return reportError(training.status());
+    *g = training.take();
+  }
   PrintOptions opts;
   opts.locations = !args->has("no-locations");
   opts.elideValuesOver = args->has("full-values") ? -1 : 32;

@@ -7,27 +7,6 @@
 namespace kiln::interp {
 
 namespace {
-/// Flat offsets of an image tensor in either layout.
-struct ImageLayout {
-  bool nchw;
-  int64_t h, w, c;
-  int64_t at(int64_t n, int64_t y, int64_t x, int64_t ch) const {
-    return nchw ? ((n * c + ch) * h + y) * w + x : ((n * h + y) * w + x) * c + ch;
-  }
-};
-
-ImageLayout imageLayout(const Shape &s, bool nchw) {
-  return nchw ? ImageLayout{true, s[2], s[3], s[1]} : ImageLayout{false, s[1], s[2], s[3]};
-}
-
-std::pair<int64_t, int64_t> twoInts(const Node &node, const std::string &name,
-                                    std::pair<int64_t, int64_t> dflt) {
-  auto v = node.attrInts(name);
-  if (!v || v->size() != 2)
-    return dflt;
-  return {(*v)[0], (*v)[1]};
-}
-
 enum class Pool { Max, Avg };
 
 Expected<Tensor> pool(const Node &node, const Tensor &x, Pool kind) {

@@ -156,6 +156,21 @@ Expected<std::vector<Tensor>> evalOp(const Node &node, std::span<const Tensor> i
   case Op::RandomNormal:
     return single(evalRandomNormal(node, in, ctx));
 
+  case Op::Conv2DBackpropInput:
+    return single(evalConv2DBackpropInput(node, in, ctx));
+  case Op::Conv2DBackpropFilter:
+    return single(evalConv2DBackpropFilter(node, in, ctx));
+  case Op::MaxPool2DGrad:
+    return single(evalMaxPool2DGrad(node, in, ctx));
+  case Op::AvgPool2DGrad:
+    return single(evalAvgPool2DGrad(node, in, ctx));
+  case Op::GatherGrad:
+    return single(evalGatherGrad(node, in, ctx));
+  case Op::SliceGrad:
+    return single(evalSliceGrad(node, in, ctx));
+  case Op::GeluGrad:
+    return single(evalGeluGrad(node, in, ctx));
+
   // Layers and losses are compositions: Interpreter::create expands them first.
   case Op::Dense:
   case Op::SimpleRnn:

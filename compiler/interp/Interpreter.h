@@ -47,12 +47,20 @@ public:
   Expected<NamedTensors> evaluate(const NamedTensors &feeds, const std::vector<std::string> &names,
                                   bool training = false);
 
+  /// Runs one step program of a training graph (compiler/autodiff/TrainGraph.h): evaluates its
+  /// loss, metrics and every update from the current state (training mode: dropout active),
+  /// then assigns all updates at once, so no update sees another's new value. Returns the loss
+  /// and metrics by name (the loss under the loss value's name), loss first. Only the inputs the
+  /// step needs must be fed; an unknown feed name or step name is an error, and on any error no
+  /// state changes. Advances runCount like run, so random ops draw anew at every step.
+  Expected<NamedTensors> trainStep(const std::string &stepName, const NamedTensors &feeds);
+
   /// Current param values by name, in the graph's param order.
   const NamedTensors &params() const { return params_; }
   /// Replaces param values by name; an unknown name or a wrong dtype or shape is an error (and
   /// then nothing is changed).
   Status setParams(const NamedTensors &values);
-  /// Number of run/evaluate calls so far: the stream counter of the next run's random ops.
+  /// Number of run/evaluate/trainStep calls so far: the stream counter of the next run's random ops.
   uint64_t runCount() const { return runCount_; }
   /// The decomposed graph being interpreted.
   const Graph &graph() const { return *graph_; }

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <utility>
 
 namespace kiln::interp {
 
@@ -62,6 +63,28 @@ struct Pads2D {
 /// and puts the smaller half of the total on top/left.
 Pads2D resolvePads(const AttrValue &padding, int64_t inH, int64_t inW, int64_t effKH, int64_t effKW,
                    int64_t strideH, int64_t strideW);
+
+/// Flat offsets of a rank-4 image tensor in either layout (conv, pooling and their gradients).
+struct ImageLayout {
+  bool nchw;
+  int64_t h, w, c;
+  int64_t at(int64_t n, int64_t y, int64_t x, int64_t ch) const {
+    return nchw ? ((n * c + ch) * h + y) * w + x : ((n * h + y) * w + x) * c + ch;
+  }
+};
+
+inline ImageLayout imageLayout(const Shape &s, bool nchw) {
+  return nchw ? ImageLayout{true, s[2], s[3], s[1]} : ImageLayout{false, s[1], s[2], s[3]};
+}
+
+/// A two-int attribute (ksize, strides, dilations), or `dflt` when absent.
+inline std::pair<int64_t, int64_t> twoInts(const Node &node, const std::string &name,
+                                           std::pair<int64_t, int64_t> dflt) {
+  auto v = node.attrInts(name);
+  if (!v || v->size() != 2)
+    return dflt;
+  return {(*v)[0], (*v)[1]};
+}
 
 // ---- kernels, one per primitive op (in Ops.def order) ----
 #define KILN_INTERP_KERNEL(Name)                                                                   \
@@ -128,6 +151,14 @@ KILN_INTERP_KERNEL(LayerNorm);
 KILN_INTERP_KERNEL(Dropout);
 KILN_INTERP_KERNEL(RandomUniform);
 KILN_INTERP_KERNEL(RandomNormal);
+// GradKernels.cpp (adjoints of the forward kernels above)
+KILN_INTERP_KERNEL(Conv2DBackpropInput);
+KILN_INTERP_KERNEL(Conv2DBackpropFilter);
+KILN_INTERP_KERNEL(MaxPool2DGrad);
+KILN_INTERP_KERNEL(AvgPool2DGrad);
+KILN_INTERP_KERNEL(GatherGrad);
+KILN_INTERP_KERNEL(SliceGrad);
+KILN_INTERP_KERNEL(GeluGrad);
 
 #undef KILN_INTERP_KERNEL
 

@@ -1,6 +1,7 @@
 // Interpreter kernels of the data-movement ops: reshape, flatten, transpose, concat, slice,
 // broadcast_to, gather and one_hot. They copy elements as bytes, so every dtype is handled alike.
 #include "compiler/interp/Kernels.h"
+#include "compiler/ir/OpAttrs.h"
 
 #include <algorithm>
 #include <cstring>
@@ -47,12 +48,7 @@ Expected<Tensor> evalFlatten(const Node &node, Operands in, const EvalContext &)
 Expected<Tensor> evalTranspose(const Node &node, Operands in, const EvalContext &) {
   const Tensor &x = in[0];
   size_t rank = size_t(x.rank());
-  std::vector<int64_t> perm;
-  if (auto p = node.attrInts("perm"))
-    perm = *p;
-  else
-    for (size_t i = rank; i-- > 0;)
-      perm.push_back(int64_t(i));
+  std::vector<int64_t> perm = transposePerm(node);
   if (perm.size() != rank)
     return internalError(node, "perm has the wrong length");
   Tensor out = makeResult(node);

@@ -100,6 +100,8 @@ Status decomposeLayers(Graph &g) {
     case Op::Slice: case Op::BroadcastTo: case Op::Gather: case Op::OneHot: case Op::Conv2D:
     case Op::MaxPool2D: case Op::AvgPool2D: case Op::Softmax: case Op::LogSoftmax:
     case Op::LayerNorm: case Op::Dropout: case Op::RandomUniform: case Op::RandomNormal:
+    case Op::Conv2DBackpropInput: case Op::Conv2DBackpropFilter: case Op::MaxPool2DGrad:
+    case Op::AvgPool2DGrad: case Op::GatherGrad: case Op::SliceGrad: case Op::GeluGrad:
       assert(false && "not a layer");
       break;
     }

@@ -114,6 +114,8 @@ Status expandLoss(Expander &e) {
   case Op::MaxPool2D: case Op::AvgPool2D: case Op::Softmax: case Op::LogSoftmax:
   case Op::LayerNorm: case Op::Dropout: case Op::RandomUniform: case Op::RandomNormal:
   case Op::Dense: case Op::SimpleRnn: case Op::Lstm: case Op::MultiHeadAttention:
+  case Op::Conv2DBackpropInput: case Op::Conv2DBackpropFilter: case Op::MaxPool2DGrad:
+  case Op::AvgPool2DGrad: case Op::GatherGrad: case Op::SliceGrad: case Op::GeluGrad:
     assert(false && "not a loss or metric");
     return Status::error("internal error: not a loss");
   }

@@ -236,10 +236,29 @@ void Graph::replaceAllUsesWith(Value from, Value to) {
       if (m == from)
         m = to;
   }
+  for (StepProgram &p : stepPrograms_) {
+    if (p.loss == from)
+      p.loss = to;
+    for (Value &m : p.metrics)
+      if (m == from)
+        m = to;
+    for (StateUpdate &u : p.updates)
+      if (u.value == from)
+        u.value = to;
+  }
 }
 
 void Graph::erase(Node *node) {
   assert(!node->hasUses() && "erasing a node that still has uses");
+#ifndef NDEBUG
+  for (const StepProgram &p : stepPrograms_) {
+    assert(p.loss.node != node && "erasing a step program's loss");
+    for (const Value &m : p.metrics)
+      assert(m.node != node && "erasing a step program's metric");
+    for (const StateUpdate &u : p.updates)
+      assert(u.state != node && u.value.node != node && "erasing a node a step program updates");
+  }
+#endif
   for (unsigned i = 0; i < node->operands_.size(); ++i)
     node->operands_[i].node->removeUse(Use{node, i});
   if (insertPoint_ == node)
@@ -306,6 +325,13 @@ const TrainStep *Graph::findTrainStep(const std::string &name) const {
   return nullptr;
 }
 
+const StepProgram *Graph::findStepProgram(const std::string &name) const {
+  for (auto &p : stepPrograms_)
+    if (p.name == name)
+      return &p;
+  return nullptr;
+}
+
 Graph Graph::clone() const {
   Graph g(name_);
   g.seed_ = seed_;
@@ -338,6 +364,17 @@ Graph Graph::clone() const {
     for (auto &m : c.metrics)
       m = mapValue(m);
     g.trainSteps_.push_back(std::move(c));
+  }
+  for (auto &p : stepPrograms_) {
+    StepProgram c = p;
+    c.loss = mapValue(p.loss);
+    for (auto &m : c.metrics)
+      m = mapValue(m);
+    for (auto &u : c.updates) {
+      u.state = map.at(u.state);
+      u.value = mapValue(u.value);
+    }
+    g.stepPrograms_.push_back(std::move(c));
   }
   return g;
 }

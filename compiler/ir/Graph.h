@@ -56,6 +56,22 @@ struct TrainStep {
   Loc loc;
 };
 
+/// One assignment of a step program: after the step, the param `state` holds `value`.
+struct StateUpdate {
+  Node *state = nullptr;
+  Value value;
+};
+
+/// A train step built into the graph (compiler/autodiff/TrainGraph.h): running it evaluates the
+/// loss, the metrics and every update value from the current state, then assigns all updates at
+/// once, so the order of `updates` does not matter.
+struct StepProgram {
+  std::string name;
+  Value loss;
+  std::vector<Value> metrics;
+  std::vector<StateUpdate> updates;
+};
+
 class Graph {
 public:
   explicit Graph(std::string name = "graph") : name_(std::move(name)) {}
@@ -90,9 +106,11 @@ public:
   std::string uniqueName(const std::string &base) const;
 
   // ---- rewriting ----
-  /// Points every use of `from` (operands, outputs, train-step losses and metrics) at `to`.
+  /// Points every use of `from` (operands, outputs, train-step losses and metrics, step-program
+  /// losses, metrics and update values) at `to`.
   void replaceAllUsesWith(Value from, Value to);
-  /// Removes a node that has no uses and is not an output.
+  /// Removes a node that has no uses and is not an output; a node that a step program uses (as
+  /// loss, metric, update value or updated state) may not be erased either.
   void erase(Node *node);
   /// Gives `node` a new name (checked like a new node's: valid and not yet used). Used when a
   /// rewrite's final node takes over the name of the node it replaced, and by the builder.
@@ -116,7 +134,14 @@ public:
   void addTrainStep(TrainStep step) { trainSteps_.push_back(std::move(step)); }
   const TrainStep *findTrainStep(const std::string &name) const;
 
-  /// A deep copy (nodes, attributes, values, outputs, train steps; locations kept).
+  /// Step programs: train steps with their backward and update nodes built in.
+  const std::vector<StepProgram> &stepPrograms() const { return stepPrograms_; }
+  std::vector<StepProgram> &stepPrograms() { return stepPrograms_; }
+  void addStepProgram(StepProgram program) { stepPrograms_.push_back(std::move(program)); }
+  const StepProgram *findStepProgram(const std::string &name) const;
+
+  /// A deep copy (nodes, attributes, values, outputs, train steps, step programs; locations
+  /// kept).
   Graph clone() const;
 
   /// Frontends may refine where an error points: given a node's location and the attribute
@@ -138,6 +163,7 @@ private:
   std::unordered_map<std::string, Node *> byName_;
   std::vector<Value> outputs_;
   std::vector<TrainStep> trainSteps_;
+  std::vector<StepProgram> stepPrograms_;
   Node *insertPoint_ = nullptr;
   LocRefiner locRefiner_;
 };

@@ -53,6 +53,7 @@ std::string_view tokenKindName(TokenKind k) {
   case TokenKind::Comma: return "','";
   case TokenKind::Equal: return "'='";
   case TokenKind::Colon: return "':'";
+  case TokenKind::Arrow: return "'<-'";
   }
   return "?";
 }
@@ -202,7 +203,13 @@ Token Lexer::next() {
   case ']': return punct(TokenKind::RBracket);
   case '{': return punct(TokenKind::LBrace);
   case '}': return punct(TokenKind::RBrace);
-  case '<': return punct(TokenKind::Less);
+  case '<':
+    // "<-" followed by a number is a negative splat (dense<-1>, dense<-inf>), not an arrow.
+    if (peekChar(1) == '-' && !isNameChar(peekChar(2))) {
+      advance(), advance();
+      return make(TokenKind::Arrow, "<-", line, col);
+    }
+    return punct(TokenKind::Less);
   case '>': return punct(TokenKind::Greater);
   case ',': return punct(TokenKind::Comma);
   case '=': return punct(TokenKind::Equal);

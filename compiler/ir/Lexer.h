@@ -18,6 +18,7 @@ enum class TokenKind {
   String,   ///< "..."; text is the unescaped contents
   Ellipsis, ///< ... (only in elided values, which do not parse)
   LParen, RParen, LBracket, RBracket, LBrace, RBrace, Less, Greater, Comma, Equal, Colon,
+  Arrow, ///< <- (a step program's state update); `<-1` stays '<' then a number, as in dense<-1>
 };
 
 struct Token {

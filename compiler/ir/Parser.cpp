@@ -65,8 +65,11 @@ Status Parser::parseStatement() {
     return parseReturn();
   if (atWord("train"))
     return parseTrain();
+  if (atWord("step"))
+    return parseStep();
   if (at(TokenKind::ValueRef))
     return parseNode();
+  // The message predates step programs, which only generated graphs contain.
   return fail("expected a definition (input, param, const, %name = op(...)), return or train");
 }
 
@@ -313,6 +316,54 @@ Status Parser::parseTrain() {
   KILN_TRY(parseLoc(loc));
   step.loc = loc ? *loc : locOf(trainTok);
   g_.addTrainStep(std::move(step));
+  return Status::ok();
+}
+
+Status Parser::parseStep() {
+  consume();
+  if (!at(TokenKind::Symbol))
+    return fail("expected the step program's name (@name) after 'step'");
+  StepProgram program;
+  program.name = tok_.text;
+  if (g_.findStepProgram(program.name))
+    return fail("step program '" + program.name + "' is defined twice");
+  consume();
+  KILN_TRY(expect(TokenKind::LParen, "expected '(' after the step program's name"));
+  KILN_TRY(expectWord("loss", "expected 'loss=' first in a step program"));
+  KILN_TRY(expect(TokenKind::Equal, "expected '=' after 'loss'"));
+  KILN_TRY(parseRef(program.loss));
+  if (at(TokenKind::Comma)) {
+    consume();
+    KILN_TRY(expectWord("metrics", "expected 'metrics=' after the loss"));
+    KILN_TRY(expect(TokenKind::Equal, "expected '=' after 'metrics'"));
+    KILN_TRY(expect(TokenKind::LBracket, "expected '[' to open the metric list"));
+    KILN_TRY(parseRefList(program.metrics, TokenKind::RBracket));
+  }
+  KILN_TRY(expect(TokenKind::RParen, "expected ')' to close the step program's header"));
+  KILN_TRY(expect(TokenKind::LBrace, "expected '{' to open the step program's updates"));
+  while (!at(TokenKind::RBrace)) {
+    Token stateTok = tok_;
+    Value state;
+    KILN_TRY(parseRef(state));
+    if (!state.node->isParam())
+      return errorAt(stateTok, "step program '" + program.name + "': '%" + state.name() +
+                                   "' is not a param, so it cannot be updated");
+    for (const StateUpdate &u : program.updates)
+      if (u.state == state.node)
+        return errorAt(stateTok, "step program '" + program.name + "': '%" + state.name() +
+                                     "' is updated twice");
+    KILN_TRY(expect(TokenKind::Arrow, "expected '<-' after the updated param"));
+    Token valueTok = tok_;
+    Value value;
+    KILN_TRY(parseRef(value));
+    if (value.type() != state.type())
+      return errorAt(valueTok, "step program '" + program.name + "': the update of '%" +
+                                   state.name() + "' is " + value.type().str() + ", expected " +
+                                   state.type().str());
+    program.updates.push_back(StateUpdate{state.node, value});
+  }
+  consume();
+  g_.addStepProgram(std::move(program));
   return Status::ok();
 }
 

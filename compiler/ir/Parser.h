@@ -10,6 +10,8 @@
 //            | %name '=' OP '(' refs? ')' ('{' attr (',' attr)* '}')? ':' types loc?
 //            | 'return' ref (',' ref)*
 //            | 'train' SYMBOL '(' field (',' field)* ')' loc?
+//            | 'step' SYMBOL '(' 'loss' '=' ref (',' 'metrics' '=' '[' refs ']')? ')'
+//              '{' (%state '<-' ref)* '}'
 //   type    := DTYPE '[' (INT (',' INT)*)? ']'          types := type | '(' type (',' type)* ')'
 //   ref     := %name | %name:INDEX                      SYMBOL := @name | @"any text"
 //   dense   := 'dense' '<' (elem | '[' elem (',' elem)* ']') '>'   (a single elem is a splat)

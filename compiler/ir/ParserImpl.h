@@ -55,6 +55,7 @@ private:
   Status parseNode();
   Status parseReturn();
   Status parseTrain();
+  Status parseStep();
   Expected<std::string> parseDefName(const char *what);
   Status parseType(TensorType &type);
   Status parseLoc(std::optional<Loc> &loc);

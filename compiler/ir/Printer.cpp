@@ -230,6 +230,21 @@ std::string trainText(const TrainStep &s, const PrintOptions &opts) {
   return out;
 }
 
+/// A step program as a block: its header, then one `%state <- %value` line per update.
+std::string stepText(const StepProgram &p) {
+  std::string out = "step " + symbol(p.name) + "(loss=" + (p.loss ? ref(p.loss) : "none");
+  if (!p.metrics.empty()) {
+    out += ", metrics=[";
+    for (size_t i = 0; i < p.metrics.size(); ++i)
+      out += (i ? ", " : "") + ref(p.metrics[i]);
+    out += "]";
+  }
+  out += ") {\n";
+  for (const StateUpdate &u : p.updates)
+    out += "    %" + u.state->name() + " <- " + ref(u.value) + "\n";
+  return out + "  }";
+}
+
 std::string typeText(const std::vector<TensorType> &types) {
   if (types.size() == 1)
     return types[0].str();
@@ -294,6 +309,8 @@ std::string printGraph(const Graph &g, const PrintOptions &opts) {
   }
   for (auto &s : g.trainSteps())
     out += "  " + trainText(s, opts) + "\n";
+  for (auto &p : g.stepPrograms())
+    out += "  " + stepText(p) + "\n";
   return out + "}\n";
 }
 

@@ -19,8 +19,9 @@ struct PrintOptions {
 };
 
 /// Prints the whole graph: name, seed, weights file, every node in order (sources with their
-/// declared types, inits and values; ops with operands, attributes and result types), outputs
-/// and train steps. parseGraph(printGraph(g)) rebuilds a graph that prints identically.
+/// declared types, inits and values; ops with operands, attributes and result types), outputs,
+/// train steps and step programs. parseGraph(printGraph(g)) rebuilds a graph that prints
+/// identically.
 std::string printGraph(const Graph &g, const PrintOptions &opts = {});
 
 /// Shortest text that reads back as the same double ("0.5", "1e-07", "2.0", "inf", "-nan").

@@ -199,6 +199,37 @@ Status checkTrainStep(const TrainStep &s, const Positions &pos) {
   return Status::ok();
 }
 
+Status checkStepProgram(const StepProgram &p, const Positions &pos) {
+  std::string step = "step program '" + p.name + "'";
+  if (!validValue(p.loss, pos))
+    return errorAt(Loc{}, step + ": loss is not a value of this graph");
+  const TensorType &lt = p.loss.type();
+  if (!isFloat(lt.dtype) || !lt.isScalar())
+    return errorAt(p.loss.node->loc(),
+                   step + ": loss '" + p.loss.name() + "' must be a float scalar, got " + lt.str());
+  for (const Value &m : p.metrics)
+    if (!validValue(m, pos))
+      return errorAt(Loc{}, step + ": a metric is not a value of this graph");
+  std::unordered_set<const Node *> updated;
+  for (const StateUpdate &u : p.updates) {
+    if (!u.state || !pos.count(u.state))
+      return errorAt(Loc{}, step + ": an updated state does not belong to this graph");
+    std::string state = "state '" + u.state->name() + "'";
+    if (!u.state->isParam())
+      return errorAt(u.state->loc(), step + ": " + state + " is not a param");
+    if (!updated.insert(u.state).second)
+      return errorAt(u.state->loc(), step + ": " + state + " is updated twice");
+    if (!validValue(u.value, pos))
+      return errorAt(u.state->loc(), step + ": the update of " + state +
+                                         " is not a value of this graph");
+    if (u.value.type() != u.state->type())
+      return errorAt(u.value.node->loc(), step + ": the update of " + state + " is " +
+                                              u.value.type().str() + ", expected " +
+                                              u.state->type().str());
+  }
+  return Status::ok();
+}
+
 } // namespace
 
 Status verifyNode(const Graph &g, const Node &node) {
@@ -224,6 +255,12 @@ Status verify(const Graph &g) {
     if (!steps.insert(s.name).second)
       return errorAt(s.loc, "train step '" + s.name + "' is defined twice");
     KILN_TRY(checkTrainStep(s, pos));
+  }
+  std::unordered_set<std::string> programs;
+  for (const StepProgram &p : g.stepPrograms()) {
+    if (!programs.insert(p.name).second)
+      return errorAt(Loc{}, "step program '" + p.name + "' is defined twice");
+    KILN_TRY(checkStepProgram(p, pos));
   }
   return Status::ok();
 }

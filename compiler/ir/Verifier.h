@@ -1,5 +1,6 @@
 // The IR verifier: re-checks every invariant of a graph (names, SSA order, use lists, attributes,
-// types, outputs, train steps) so that passes and importers can be checked after the fact.
+// types, outputs, train steps, step programs) so that passes and importers can be checked after
+// the fact.
 #pragma once
 
 #include "compiler/ir/Graph.h"

@@ -283,6 +283,27 @@ Tensor layerNorm(const Tensor &x, const Tensor &gamma, const Tensor &beta,
 Tensor dropout(const Tensor &x, double rate, std::optional<int64_t> seed = std::nullopt,
                SrcLoc loc = SrcLoc::current());
 
+// ---- gradient kernels (what autodiff emits; the *Shape argument is the forward operand's) ----
+/// d(conv2d)/dx: dy with the filter, back to an input of `inputShape`.
+Tensor conv2dBackpropInput(const Tensor &dy, const Tensor &w, Shape inputShape,
+                           Conv2DOptions options = {}, SrcLoc loc = SrcLoc::current());
+/// d(conv2d)/dw: input with dy, back to a filter of `filterShape`.
+Tensor conv2dBackpropFilter(const Tensor &x, const Tensor &dy, Shape filterShape,
+                            Conv2DOptions options = {}, SrcLoc loc = SrcLoc::current());
+/// Routes each window's gradient to its first maximum in x.
+Tensor maxPool2dGrad(const Tensor &x, const Tensor &dy, PoolOptions options,
+                     SrcLoc loc = SrcLoc::current());
+Tensor avgPool2dGrad(const Tensor &dy, Shape inputShape, PoolOptions options,
+                     SrcLoc loc = SrcLoc::current());
+/// Scatter-adds dy into a zero table of `tableShape`.
+Tensor gatherGrad(const Tensor &indices, const Tensor &dy, Shape tableShape, int64_t axis = 0,
+                  SrcLoc loc = SrcLoc::current());
+Tensor sliceGrad(const Tensor &dy, Shape inputShape, std::vector<int64_t> begin,
+                 std::vector<int64_t> end, std::optional<std::vector<int64_t>> strides = std::nullopt,
+                 SrcLoc loc = SrcLoc::current());
+Tensor geluGrad(const Tensor &x, const Tensor &dy, const std::string &approximate = "none",
+                SrcLoc loc = SrcLoc::current());
+
 // ---- layers (kept whole in the graph; decomposeLayers expands them) ----
 struct DenseOptions {
   /// none, relu, sigmoid, tanh, softmax, leaky_relu, gelu

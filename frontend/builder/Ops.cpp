@@ -179,8 +179,8 @@ Tensor oneHot(const Tensor &indices, int64_t depth, DType dtype, SrcLoc loc) {
   return unaryOp(Op::OneHot, indices, loc, std::move(attrs));
 }
 
-static AttrMap convAttrs(const Conv2DOptions &o) {
-  AttrMap attrs;
+// The gradient kernels share conv2d's and the pools' attributes and defaults.
+static AttrMap convAttrs(const Conv2DOptions &o, AttrMap attrs = {}) {
   setAttr(attrs, Op::Conv2D, "strides", o.strides);
   setAttr(attrs, Op::Conv2D, "padding", padValue(o.padding));
   setAttr(attrs, Op::Conv2D, "dilations", o.dilations);
@@ -195,13 +195,16 @@ Tensor conv2d(const Tensor &x, const Tensor &w, const Tensor &b, Conv2DOptions o
   return build(Op::Conv2D, {x, w, b}, convAttrs(o), loc);
 }
 
-static Tensor pool(Op op, const Tensor &x, const PoolOptions &o, const SrcLoc &loc) {
-  AttrMap attrs{{"ksize", o.ksize}};
+static AttrMap poolAttrs(Op op, const PoolOptions &o, AttrMap attrs = {}) {
+  attrs["ksize"] = o.ksize;
   if (o.strides)
     attrs["strides"] = *o.strides;
   setAttr(attrs, op, "padding", padValue(o.padding));
   setAttr(attrs, op, "data_format", o.dataFormat);
-  return unaryOp(op, x, loc, std::move(attrs));
+  return attrs;
+}
+static Tensor pool(Op op, const Tensor &x, const PoolOptions &o, const SrcLoc &loc) {
+  return unaryOp(op, x, loc, poolAttrs(op, o));
 }
 Tensor maxPool2d(const Tensor &x, PoolOptions o, SrcLoc loc) { return pool(Op::MaxPool2D, x, o, loc); }
 Tensor avgPool2d(const Tensor &x, PoolOptions o, SrcLoc loc) { return pool(Op::AvgPool2D, x, o, loc); }
@@ -228,6 +231,46 @@ Tensor dropout(const Tensor &x, double rate, std::optional<int64_t> seed, SrcLoc
   if (seed)
     attrs["seed"] = *seed;
   return unaryOp(Op::Dropout, x, loc, std::move(attrs));
+}
+
+
+Tensor conv2dBackpropInput(const Tensor &dy, const Tensor &w, Shape inputShape, Conv2DOptions o,
+                           SrcLoc loc) {
+  return build(Op::Conv2DBackpropInput, {dy, w},
+               convAttrs(o, {{"input_shape", std::move(inputShape)}}), loc);
+}
+Tensor conv2dBackpropFilter(const Tensor &x, const Tensor &dy, Shape filterShape, Conv2DOptions o,
+                            SrcLoc loc) {
+  return build(Op::Conv2DBackpropFilter, {x, dy},
+               convAttrs(o, {{"filter_shape", std::move(filterShape)}}), loc);
+}
+Tensor maxPool2dGrad(const Tensor &x, const Tensor &dy, PoolOptions o, SrcLoc loc) {
+  return build(Op::MaxPool2DGrad, {x, dy}, poolAttrs(Op::MaxPool2DGrad, o), loc);
+}
+Tensor avgPool2dGrad(const Tensor &dy, Shape inputShape, PoolOptions o, SrcLoc loc) {
+  return unaryOp(Op::AvgPool2DGrad, dy, loc,
+                 poolAttrs(Op::AvgPool2DGrad, o, {{"input_shape", std::move(inputShape)}}));
+}
+Tensor gatherGrad(const Tensor &indices, const Tensor &dy, Shape tableShape, int64_t axis,
+                  SrcLoc loc) {
+  AttrMap attrs{{"table_shape", std::move(tableShape)}};
+  setAttr(attrs, Op::GatherGrad, "axis", axis);
+  return build(Op::GatherGrad, {indices, dy}, std::move(attrs), loc);
+}
+Tensor sliceGrad(const Tensor &dy, Shape inputShape, std::vector<int64_t> begin,
+                 std::vector<int64_t> end, std::optional<std::vector<int64_t>> strides,
+                 SrcLoc loc) {
+  AttrMap attrs{{"input_shape", std::move(inputShape)},
+                {"begin", std::move(begin)},
+                {"end", std::move(end)}};
+  if (strides)
+    attrs["strides"] = *strides;
+  return unaryOp(Op::SliceGrad, dy, loc, std::move(attrs));
+}
+Tensor geluGrad(const Tensor &x, const Tensor &dy, const std::string &approximate, SrcLoc loc) {
+  AttrMap attrs;
+  setAttr(attrs, Op::GeluGrad, "approximate", approximate);
+  return build(Op::GeluGrad, {x, dy}, std::move(attrs), loc);
 }
 
 } // namespace kiln::builder

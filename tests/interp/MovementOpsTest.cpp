@@ -34,6 +34,11 @@ OP_TEST(Transpose, DefaultAndPerm) {
     expectTensor(
         evalOk(Op::Transpose, {tensorOf(dt, {2, 1, 3}, k123456)}, {{"perm", Ints{2, 0, 1}}}), dt,
         {3, 2, 1}, {1, 4, 2, 5, 3, 6});
+    // Negative entries count from the end: [-1, 0, -2] is [2, 0, 1]. (Regression: the kernel
+    // once indexed strides with the raw negative value and read out of bounds.)
+    expectTensor(
+        evalOk(Op::Transpose, {tensorOf(dt, {2, 1, 3}, k123456)}, {{"perm", Ints{-1, 0, -2}}}), dt,
+        {3, 2, 1}, {1, 4, 2, 5, 3, 6});
   }
   expectTensor(evalOk(Op::Transpose, {tensorOf(DType::I32, {1, 2}, {7, 8})}), DType::I32, {2, 1},
                {7, 8});

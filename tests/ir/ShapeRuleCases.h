@@ -44,5 +44,7 @@ inline RuleCase bad(Op op, std::vector<TensorType> in, AttrMap attrs, std::strin
 std::vector<RuleCase> primitiveCases();
 /// Convolution, pooling, normalisation, randomness, layers, losses.
 std::vector<RuleCase> compositeCases();
+/// The gradient kernels autodiff emits (conv2d_backprop_*, *_pool2d_grad, ...).
+std::vector<RuleCase> gradKernelCases();
 
 } // namespace kiln::test

@@ -15,6 +15,8 @@ std::vector<RuleCase> allCases() {
   std::vector<RuleCase> cases = primitiveCases();
   for (auto &c : compositeCases())
     cases.push_back(std::move(c));
+  for (auto &c : gradKernelCases())
+    cases.push_back(std::move(c));
   return cases;
 }
 

@@ -93,6 +93,12 @@ KILN_RULE(inferMultiHeadAttention);
 KILN_RULE(inferElementwiseLoss);
 KILN_RULE(inferSoftmaxCrossEntropy);
 KILN_RULE(inferAccuracy);
+KILN_RULE(inferConv2DBackpropInput);
+KILN_RULE(inferConv2DBackpropFilter);
+KILN_RULE(inferPool2DGrad);
+KILN_RULE(inferGatherGrad);
+KILN_RULE(inferSliceGrad);
+KILN_RULE(inferGeluGrad);
 #undef KILN_RULE
 
 } // namespace kiln::rules

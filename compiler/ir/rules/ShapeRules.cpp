@@ -82,6 +82,14 @@ std::optional<std::vector<TensorType>> inferTypes(Op op, std::span<const TensorT
   case Op::RandomUniform:
   case Op::RandomNormal: return inferRandom(op, operands, attrs, error);
 
+  case Op::Conv2DBackpropInput: return inferConv2DBackpropInput(op, operands, attrs, error);
+  case Op::Conv2DBackpropFilter: return inferConv2DBackpropFilter(op, operands, attrs, error);
+  case Op::MaxPool2DGrad:
+  case Op::AvgPool2DGrad: return inferPool2DGrad(op, operands, attrs, error);
+  case Op::GatherGrad: return inferGatherGrad(op, operands, attrs, error);
+  case Op::SliceGrad: return inferSliceGrad(op, operands, attrs, error);
+  case Op::GeluGrad: return inferGeluGrad(op, operands, attrs, error);
+
   case Op::Dense: return inferDense(op, operands, attrs, error);
   case Op::SimpleRnn: return inferSimpleRnn(op, operands, attrs, error);
   case Op::Lstm: return inferLstm(op, operands, attrs, error);

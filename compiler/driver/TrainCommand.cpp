@@ -1,0 +1,175 @@
+// kilnc train: N training steps on batches from a safetensors file, with a JSON-lines log and
+// the final params written out (spec/cli.md).
+#include "compiler/driver/Commands.h"
+
+#include "compiler/autodiff/TrainGraph.h"
+#include "compiler/interp/Interpreter.h"
+#include "kiln/runtime/FileUtil.h"
+#include "kiln/runtime/Safetensors.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+
+namespace kiln::driver {
+
+namespace {
+
+CommandSpec trainSpec() {
+  CommandSpec s{"train",
+                "MODEL.json --inputs BATCHES.safetensors --steps N [--step NAME]... [--log LOG.jsonl] "
+                "[--save-params P.safetensors]",
+                "Runs N training steps. Each tensor in BATCHES has one more leading dimension than\n"
+                "its graph input: the batches; step i uses batch i mod count. With several --step\n"
+                "flags every training step runs them in the order given; without any, every train\n"
+                "step of the graph runs, in the order the graph declares them.",
+                1,
+                {{"inputs", true, false, "BATCHES.safetensors"},
+                 {"steps", true, false, "number of training steps"},
+                 {"step", true, true, "a named train step to run (repeatable)"},
+                 {"log", true, false, "LOG.jsonl: one JSON object per step and named step"},
+                 {"save-params", true, false, "P.safetensors: every param after the last step"}}};
+  for (auto &f : commonRunFlags())
+    s.flags.push_back(f);
+  return s;
+}
+
+/// A JSON number, or null for NaN and infinities (which JSON cannot spell).
+std::string jsonNumber(double v) {
+  if (!std::isfinite(v))
+    return "null";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.9g", v);
+  return buf;
+}
+
+/// The batch `i mod count` of every tensor: the leading dimension sliced away.
+Expected<NamedTensors> sliceBatch(const NamedTensors &batches, int64_t step) {
+  NamedTensors out;
+  for (auto &[name, t] : batches) {
+    int64_t count = t.shape()[0];
+    Shape shape(t.shape().begin() + 1, t.shape().end());
+    KILN_ASSIGN(Tensor b, Tensor::create(t.dtype(), shape));
+    size_t bytes = b.byteSize();
+    std::memcpy(b.raw(), static_cast<const char *>(t.raw()) + size_t(step % count) * bytes, bytes);
+    out.emplace_back(name, std::move(b));
+  }
+  return out;
+}
+
+/// Checks that every tensor of the batches file is a graph input with one extra leading dim.
+Status checkBatches(const Graph &g, const NamedTensors &batches, const std::string &file) {
+  for (auto &[name, t] : batches) {
+    Node *n = g.find(name);
+    if (!n || !n->isInput())
+      return Status::error(file + ": error: tensor '" + name + "' matches no input of graph '" +
+                           g.name() + "'");
+    Shape want = n->type().shape;
+    Shape got = t.shape();
+    if (got.empty() || Shape(got.begin() + 1, got.end()) != want || t.dtype() != n->type().dtype)
+      return Status::error(file + ": error: tensor '" + name + "' is " +
+                           std::string(dtypeName(t.dtype())) + shapeToString(got) +
+                           " but batches of input '" + name + "' must be [count] + " +
+                           n->type().str());
+  }
+  return Status::ok();
+}
+
+} // namespace
+
+int runTrain(const std::vector<std::string> &argv) {
+  CommandSpec spec = trainSpec();
+  std::string err;
+  auto args = parseArgs(spec, argv, err);
+  if (!args)
+    return reportUsage(spec, err);
+  if (args->help)
+    return std::printf("%s", commandHelp(spec).c_str()), kExitOk;
+  if (!args->has("inputs") || !args->has("steps"))
+    return reportUsage(spec, "--inputs and --steps are required");
+  std::string stepsText = *args->get("steps");
+  if (stepsText.empty() || stepsText.size() > 9 ||
+      stepsText.find_first_not_of("0123456789") != std::string::npos)
+    return reportUsage(spec, "--steps takes a non-negative integer, got '" + stepsText + "'");
+  int64_t steps = std::stoll(stepsText);
+  int exit = 0;
+  if (!resolveBackend(spec, *args, exit))
+    return exit;
+
+  auto model = loadModel(args->positionals[0]);
+  if (!model)
+    return reportError(model.status());
+  if (model->trainSteps().empty())
+    return reportError(Status::error(args->positionals[0] + ": error: graph '" + model->name() +
+                                     "' has no train steps"));
+  std::vector<std::string> stepNames = args->all("step");
+  for (auto &name : stepNames)
+    if (!model->findTrainStep(name)) {
+      std::string known;
+      for (auto &s : model->trainSteps())
+        known += (known.empty() ? "" : ", ") + s.name;
+      return reportUsage(spec, "graph '" + model->name() + "' has no train step '" + name +
+                                   "' (it has " + known + ")");
+    }
+  if (stepNames.empty())
+    for (auto &s : model->trainSteps())
+      stepNames.push_back(s.name);
+
+  std::string inputsFile = *args->get("inputs");
+  auto batches = readSafetensors(inputsFile);
+  if (!batches)
+    return reportError(batches.status());
+  if (Status st = checkBatches(*model, *batches, inputsFile); !st)
+    return reportError(st);
+
+  auto training = buildTrainingGraph(*model);
+  if (!training)
+    return reportError(training.status());
+  auto interp = Interpreter::create(*training);
+  if (!interp)
+    return reportError(interp.status());
+  if (auto p = args->get("params")) {
+    auto params = readSafetensors(*p);
+    if (!params)
+      return reportError(params.status());
+    if (Status st = interp->setParams(*params); !st)
+      return reportError(Status::error(*p + ": error: " + st.message()));
+  }
+
+  std::string log;
+  for (int64_t i = 0; i < steps; ++i) {
+    auto feeds = sliceBatch(*batches, i);
+    if (!feeds)
+      return reportError(feeds.status());
+    for (auto &name : stepNames) {
+      auto result = interp->trainStep(name, *feeds);
+      if (!result)
+        return reportError(result.status());
+      const StepProgram *program = training->findStepProgram(name);
+      std::string line = "{\"step\": " + std::to_string(i + 1) + ", \"name\": \"" + name + "\"";
+      for (auto &[key, t] : *result) {
+        std::string field = key == program->loss.name() ? "loss" : key;
+        line += ", \"" + field + "\": " + jsonNumber(t.at(0));
+      }
+      line += "}\n";
+      log += line;
+      if (i + 1 == steps || (i + 1) % std::max<int64_t>(1, steps / 10) == 0)
+        std::fputs(line.c_str(), stdout);
+    }
+  }
+  if (auto l = args->get("log"))
+    if (Status st = writeFileAtomic(*l, log); !st)
+      return reportError(st);
+  if (auto p = args->get("save-params")) {
+    // The user's params only: optimizer slots and counters belong in checkpoints.
+    NamedTensors out;
+    for (auto &[name, t] : interp->params())
+      if (Node *n = model->find(name); n && n->isParam())
+        out.emplace_back(name, t);
+    if (Status st = writeSafetensors(*p, out); !st)
+      return reportError(st);
+  }
+  return kExitOk;
+}
+
+} // namespace kiln::driver
