@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all bootstrap build test demo clean
+.PHONY: all bootstrap build test demo bench clean
 
 all: build
 
@@ -21,6 +21,10 @@ test: build
 
 demo: build
 	@scripts/demo.sh $(BUILD)
+
+# Speed is measured here, never asserted in tests: the generated GEMM against oneDNN's sgemm.
+bench: build
+	$(BUILD)/bench/gemm_bench
 
 clean:
 	rm -rf $(BUILD)

@@ -59,4 +59,9 @@ void gradGatherGrad(GradBuilder &b, Node &n, Value dy, std::vector<Value> &dx) {
 void gradSliceGrad(GradBuilder &b, Node &n, Value dy, std::vector<Value> &dx) { noGradient(dx); }
 void gradGeluGrad(GradBuilder &b, Node &n, Value dy, std::vector<Value> &dx) { noGradient(dx); }
 
+// Fusion runs after differentiation, so a fused node reaching autodiff is a pipeline bug.
+void gradFused(GradBuilder &b, Node &n, Value dy, std::vector<Value> &dx) {
+  b.fail("internal error: fused nodes are made after differentiation and have no gradient rule");
+}
+
 } // namespace kiln::grad

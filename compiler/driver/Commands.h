@@ -6,6 +6,10 @@
 
 #include <string>
 
+namespace kiln {
+class Interpreter;
+}
+
 namespace kiln::driver {
 
 /// Exit statuses of kilnc (spec/cli.md).
@@ -26,6 +30,17 @@ std::optional<Backend> resolveBackend(const CommandSpec &spec, const ParsedArgs 
 
 /// Flags every command that runs a model accepts (--backend, --threads, --params).
 std::vector<FlagSpec> commonRunFlags();
+
+/// Parses a command line. Returns nullopt after printing --help (exit 0) or a usage error
+/// (exit 2), with `exitCode` set; otherwise the arguments.
+std::optional<ParsedArgs> parseCommand(const CommandSpec &spec, const std::vector<std::string> &argv,
+                                       int &exitCode);
+/// An integer flag in [0, max] (default `dflt` when absent); nullopt after a usage error.
+std::optional<int64_t> intFlag(const CommandSpec &spec, const ParsedArgs &args,
+                               const std::string &name, int64_t dflt, int64_t max, int &exitCode);
+
+/// Applies --params P.safetensors, if given, to the interpreter's state.
+Status applyParamsFlag(const ParsedArgs &args, Interpreter &interp);
 
 int runCheck(const std::vector<std::string> &args);
 int runPrint(const std::vector<std::string> &args);

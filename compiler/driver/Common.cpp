@@ -1,9 +1,11 @@
 // What the kilnc commands share: model loading, error reporting, backend choice.
 #include "compiler/driver/Commands.h"
 
+#include "compiler/interp/Interpreter.h"
 #include "compiler/ir/Parser.h"
 #include "frontend/json/JsonImporter.h"
 #include "kiln/runtime/FileUtil.h"
+#include "kiln/runtime/Safetensors.h"
 
 #include <cstdio>
 
@@ -27,6 +29,46 @@ int reportUsage(const CommandSpec &spec, const std::string &message) {
                spec.name.c_str(), message.c_str(), spec.name.c_str(), spec.usage.c_str(),
                spec.name.c_str());
   return kExitUsage;
+}
+
+std::optional<ParsedArgs> parseCommand(const CommandSpec &spec, const std::vector<std::string> &argv,
+                                       int &exitCode) {
+  std::string err;
+  auto args = parseArgs(spec, argv, err);
+  if (!args) {
+    exitCode = reportUsage(spec, err);
+    return std::nullopt;
+  }
+  if (args->help) {
+    std::printf("%s", commandHelp(spec).c_str());
+    exitCode = kExitOk;
+    return std::nullopt;
+  }
+  return args;
+}
+
+std::optional<int64_t> intFlag(const CommandSpec &spec, const ParsedArgs &args,
+                               const std::string &name, int64_t dflt, int64_t max, int &exitCode) {
+  auto v = args.get(name);
+  if (!v)
+    return dflt;
+  if (v->empty() || v->size() > 18 || v->find_first_not_of("0123456789") != std::string::npos ||
+      std::stoll(*v) > max) {
+    exitCode = reportUsage(spec, "--" + name + " takes an integer from 0 to " +
+                                     std::to_string(max) + ", got '" + *v + "'");
+    return std::nullopt;
+  }
+  return std::stoll(*v);
+}
+
+Status applyParamsFlag(const ParsedArgs &args, Interpreter &interp) {
+  auto p = args.get("params");
+  if (!p)
+    return Status::ok();
+  KILN_ASSIGN(NamedTensors params, readSafetensors(*p));
+  if (Status st = interp.setParams(params); !st)
+    return Status::error(*p + ": error: " + st.message());
+  return Status::ok();
 }
 
 std::vector<FlagSpec> commonRunFlags() {

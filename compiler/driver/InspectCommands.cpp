@@ -86,23 +86,19 @@ Status renderSvg(const std::string &dotText, const std::string &out) {
 } // namespace
 
 int runCheck(const std::vector<std::string> &argv) {
-  std::string err;
-  auto args = parseArgs(kCheckSpec, argv, err);
+  int exit = 0;
+  auto args = parseCommand(kCheckSpec, argv, exit);
   if (!args)
-    return reportUsage(kCheckSpec, err);
-  if (args->help)
-    return std::printf("%s", commandHelp(kCheckSpec).c_str()), kExitOk;
+    return exit;
   auto g = loadModel(args->positionals[0]);
   return g ? kExitOk : reportError(g.status());
 }
 
 int runPrint(const std::vector<std::string> &argv) {
-  std::string err;
-  auto args = parseArgs(kPrintSpec, argv, err);
+  int exit = 0;
+  auto args = parseCommand(kPrintSpec, argv, exit);
   if (!args)
-    return reportUsage(kPrintSpec, err);
-  if (args->help)
-    return std::printf("%s", commandHelp(kPrintSpec).c_str()), kExitOk;
+    return exit;
   std::string emit = args->get("emit").value_or("graph");
   if (emit == "opt" || emit == "kernels" || emit == "llvm" || emit == "asm") {
     std::fprintf(stderr, "kilnc print: --emit=%s is not available yet in this build (it arrives "
@@ -129,12 +125,10 @@ int runPrint(const std::vector<std::string> &argv) {
 }
 
 int runDot(const std::vector<std::string> &argv) {
-  std::string err;
-  auto args = parseArgs(kDotSpec, argv, err);
+  int exit = 0;
+  auto args = parseCommand(kDotSpec, argv, exit);
   if (!args)
-    return reportUsage(kDotSpec, err);
-  if (args->help)
-    return std::printf("%s", commandHelp(kDotSpec).c_str()), kExitOk;
+    return exit;
   auto g = loadForDisplay(args->positionals[0], args->has("decompose"));
   if (!g)
     return reportError(g.status());

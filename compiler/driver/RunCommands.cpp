@@ -35,21 +35,6 @@ const CommandSpec kMakeInputsSpec{
      {"seed", true, false, "random seed (default 0)"},
      {"batches", true, false, "add a leading dimension of this many batches"}}};
 
-/// Parses a non-negative integer flag, or reports a usage error.
-std::optional<int64_t> intFlag(const CommandSpec &spec, const ParsedArgs &args,
-                               const std::string &name, int64_t dflt, int64_t max, int &exit) {
-  auto v = args.get(name);
-  if (!v)
-    return dflt;
-  if (v->empty() || v->size() > 18 || v->find_first_not_of("0123456789") != std::string::npos ||
-      std::stoll(*v) > max) {
-    exit = reportUsage(spec, "--" + name + " takes an integer from 0 to " + std::to_string(max) +
-                                 ", got '" + *v + "'");
-    return std::nullopt;
-  }
-  return std::stoll(*v);
-}
-
 /// The exclusive upper bound for an integer input: class count, table size or 2.
 int64_t integerRange(const Node &input) {
   // Not a switch over Op: only three ops give a hint, the rest deliberately none.
@@ -73,15 +58,12 @@ int64_t integerRange(const Node &input) {
 
 int runRun(const std::vector<std::string> &argv) {
   CommandSpec spec = runSpec();
-  std::string err;
-  auto args = parseArgs(spec, argv, err);
+  int exit = 0;
+  auto args = parseCommand(spec, argv, exit);
   if (!args)
-    return reportUsage(spec, err);
-  if (args->help)
-    return std::printf("%s", commandHelp(spec).c_str()), kExitOk;
+    return exit;
   if (!args->has("inputs") || !args->has("output"))
     return reportUsage(spec, "--inputs and --output are required");
-  int exit = 0;
   if (!resolveBackend(spec, *args, exit))
     return exit;
 
@@ -100,13 +82,8 @@ int runRun(const std::vector<std::string> &argv) {
   auto interp = Interpreter::create(*graph);
   if (!interp)
     return reportError(interp.status());
-  if (auto p = args->get("params")) {
-    auto params = readSafetensors(*p);
-    if (!params)
-      return reportError(params.status());
-    if (Status st = interp->setParams(*params); !st)
-      return reportError(Status::error(*p + ": error: " + st.message()));
-  }
+  if (Status st = applyParamsFlag(*args, *interp); !st)
+    return reportError(st);
   auto outputs = interp->run(*feeds);
   if (!outputs)
     return reportError(outputs.status());
@@ -115,15 +92,12 @@ int runRun(const std::vector<std::string> &argv) {
 }
 
 int runMakeInputs(const std::vector<std::string> &argv) {
-  std::string err;
-  auto args = parseArgs(kMakeInputsSpec, argv, err);
+  int exit = 0;
+  auto args = parseCommand(kMakeInputsSpec, argv, exit);
   if (!args)
-    return reportUsage(kMakeInputsSpec, err);
-  if (args->help)
-    return std::printf("%s", commandHelp(kMakeInputsSpec).c_str()), kExitOk;
+    return exit;
   if (!args->has("output"))
     return reportUsage(kMakeInputsSpec, "-o OUT.safetensors is required");
-  int exit = 0;
   auto seed = intFlag(kMakeInputsSpec, *args, "seed", 0, int64_t(1) << 62, exit);
   if (!seed)
     return exit;

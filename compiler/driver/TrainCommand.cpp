@@ -79,20 +79,15 @@ Status checkBatches(const Graph &g, const NamedTensors &batches, const std::stri
 
 int runTrain(const std::vector<std::string> &argv) {
   CommandSpec spec = trainSpec();
-  std::string err;
-  auto args = parseArgs(spec, argv, err);
+  int exit = 0;
+  auto args = parseCommand(spec, argv, exit);
   if (!args)
-    return reportUsage(spec, err);
-  if (args->help)
-    return std::printf("%s", commandHelp(spec).c_str()), kExitOk;
+    return exit;
   if (!args->has("inputs") || !args->has("steps"))
     return reportUsage(spec, "--inputs and --steps are required");
-  std::string stepsText = *args->get("steps");
-  if (stepsText.empty() || stepsText.size() > 9 ||
-      stepsText.find_first_not_of("0123456789") != std::string::npos)
-    return reportUsage(spec, "--steps takes a non-negative integer, got '" + stepsText + "'");
-  int64_t steps = std::stoll(stepsText);
-  int exit = 0;
+  auto steps = intFlag(spec, *args, "steps", 0, 1'000'000'000, exit);
+  if (!steps)
+    return exit;
   if (!resolveBackend(spec, *args, exit))
     return exit;
 
@@ -128,16 +123,11 @@ int runTrain(const std::vector<std::string> &argv) {
   auto interp = Interpreter::create(*training);
   if (!interp)
     return reportError(interp.status());
-  if (auto p = args->get("params")) {
-    auto params = readSafetensors(*p);
-    if (!params)
-      return reportError(params.status());
-    if (Status st = interp->setParams(*params); !st)
-      return reportError(Status::error(*p + ": error: " + st.message()));
-  }
+  if (Status st = applyParamsFlag(*args, *interp); !st)
+    return reportError(st);
 
   std::string log;
-  for (int64_t i = 0; i < steps; ++i) {
+  for (int64_t i = 0; i < *steps; ++i) {
     auto feeds = sliceBatch(*batches, i);
     if (!feeds)
       return reportError(feeds.status());
@@ -153,7 +143,7 @@ int runTrain(const std::vector<std::string> &argv) {
       }
       line += "}\n";
       log += line;
-      if (i + 1 == steps || (i + 1) % std::max<int64_t>(1, steps / 10) == 0)
+      if (i + 1 == *steps || (i + 1) % std::max<int64_t>(1, *steps / 10) == 0)
         std::fputs(line.c_str(), stdout);
     }
   }

@@ -184,6 +184,9 @@ Expected<std::vector<Tensor>> evalOp(const Node &node, std::span<const Tensor> i
   case Op::BinaryAccuracy:
     return internalError(node, "layer ops must be decomposed before interpretation "
                                "(decomposeLayers)");
+
+  case Op::Fused:
+    return evalFused(node, in, ctx);
   }
   return internalError(node, "unknown op");
 }

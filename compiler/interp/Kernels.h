@@ -162,4 +162,7 @@ KILN_INTERP_KERNEL(GeluGrad);
 
 #undef KILN_INTERP_KERNEL
 
+// FusedKernel.cpp: a fused node runs its body node by node with evalOp; all results.
+Expected<std::vector<Tensor>> evalFused(const Node &node, Operands in, const EvalContext &ctx);
+
 } // namespace kiln::interp

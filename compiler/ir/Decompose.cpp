@@ -102,6 +102,7 @@ Status decomposeLayers(Graph &g) {
     case Op::LayerNorm: case Op::Dropout: case Op::RandomUniform: case Op::RandomNormal:
     case Op::Conv2DBackpropInput: case Op::Conv2DBackpropFilter: case Op::MaxPool2DGrad:
     case Op::AvgPool2DGrad: case Op::GatherGrad: case Op::SliceGrad: case Op::GeluGrad:
+    case Op::Fused:
       assert(false && "not a layer");
       break;
     }

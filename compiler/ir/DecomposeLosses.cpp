@@ -116,6 +116,7 @@ Status expandLoss(Expander &e) {
   case Op::Dense: case Op::SimpleRnn: case Op::Lstm: case Op::MultiHeadAttention:
   case Op::Conv2DBackpropInput: case Op::Conv2DBackpropFilter: case Op::MaxPool2DGrad:
   case Op::AvgPool2DGrad: case Op::GatherGrad: case Op::SliceGrad: case Op::GeluGrad:
+  case Op::Fused:
     assert(false && "not a loss or metric");
     return Status::error("internal error: not a loss");
   }

@@ -45,6 +45,8 @@ std::string nodeStyle(const Node &n) {
     return "shape=box, style=filled, fillcolor=\"#ffe0b3\"";
   if (n.info().has(kLayer))
     return "shape=box, style=filled, fillcolor=\"#e8dcf5\"";
+  if (n.body())
+    return "shape=box, style=filled, fillcolor=\"#fff3c4\"";
   return "shape=box, style=filled, fillcolor=\"#ffffff\"";
 }
 
@@ -80,6 +82,14 @@ std::string writeDot(const Graph &g) {
   for (auto &np : g.nodes()) {
     const Node &n = *np;
     std::string label = n.name() + "\n" + std::string(kindName(n)) + "\n" + typesText(n);
+    // A fusion group is one kernel: one box whose label lists the ops of its body in order.
+    if (n.body()) {
+      label = n.name() + "\nfused " + n.attrStr("kind") + ":";
+      for (auto &part : n.body()->nodes())
+        if (!part->isInput())
+          label += "\n  " + std::string(kindName(*part)) + " " + part->name();
+      label += "\n" + typesText(n);
+    }
     std::string style = nodeStyle(n);
     // Outputs get a thick blue border, train-step losses a thick red one (red wins if both).
     if (losses.count(&n))

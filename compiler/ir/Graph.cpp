@@ -148,6 +148,9 @@ Expected<Node *> Graph::addNode(Op op, const std::string &name, std::vector<Valu
   if (info.has(kSource))
     return errorAt(loc, who + ": '" + std::string(info.mnemonic) +
                             "' is declared in the graph's inputs, params or constants, not as a node");
+  if (op == Op::Fused)
+    return errorAt(loc, who + ": a fused node needs a body (the fuse pass builds them with "
+                              "Graph::addFused)");
   int n = int(operands.size());
   if (n < info.minInputs || (info.maxInputs >= 0 && n > info.maxInputs)) {
     std::string expected =
@@ -336,6 +339,8 @@ Graph Graph::clone() const {
   Graph g(name_);
   g.seed_ = seed_;
   g.weightsFile_ = weightsFile_;
+  g.arenaBytes_ = arenaBytes_;
+  g.peakLiveBytes_ = peakLiveBytes_;
   g.locRefiner_ = locRefiner_;
   std::unordered_map<const Node *, Node *> map;
   for (auto &n : nodes_) {
@@ -345,6 +350,9 @@ Graph Graph::clone() const {
     copy->value_ = n->value_;
     copy->init_ = n->init_;
     copy->trainable_ = n->trainable_;
+    if (n->body_)
+      copy->body_ = std::make_unique<Graph>(n->body_->clone());
+    copy->arenaOffsets_ = n->arenaOffsets_;
     for (auto &v : n->operands_)
       copy->operands_.push_back(Value{map.at(v.node), v.index});
     for (unsigned i = 0; i < copy->operands_.size(); ++i)

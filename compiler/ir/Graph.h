@@ -88,6 +88,15 @@ public:
   const std::string &weightsFile() const { return weightsFile_; }
   void setWeightsFile(std::string f) { weightsFile_ = std::move(f); }
 
+  // ---- memory plan (compiler/passes/PlanMemoryPass.cpp; offsets are on the nodes) ----
+  /// Size of the one arena that holds every planned value; -1 while the graph is unplanned.
+  int64_t arenaBytes() const { return arenaBytes_; }
+  void setArenaBytes(int64_t bytes) { arenaBytes_ = bytes; }
+  /// The plan's lower bound: the largest total (aligned) size of values live at once; -1 while
+  /// unplanned. arenaBytes() / peakLiveBytes() measures the planner's waste.
+  int64_t peakLiveBytes() const { return peakLiveBytes_; }
+  void setPeakLiveBytes(int64_t bytes) { peakLiveBytes_ = bytes; }
+
   // ---- building ----
   /// Adds a source node. Errors (a name used twice, an invalid name or shape) are located.
   Expected<Node *> addInput(const std::string &name, TensorType type, Loc loc = {});
@@ -99,6 +108,12 @@ public:
   /// "loc: error: conv2d 'c1': <what is wrong> ($.path)".
   Expected<Node *> addNode(Op op, const std::string &name, std::vector<Value> operands,
                            AttrMap attrs = {}, Loc loc = {});
+
+  /// Adds a fused node (a fusion group) owning `body`: the body's inputs, in order, must match
+  /// the operands' types, and its outputs give the result types. A body has no params, train
+  /// steps, step programs or fused nodes of its own. Errors are located at `loc`.
+  Expected<Node *> addFused(const std::string &name, std::vector<Value> operands,
+                            std::unique_ptr<Graph> body, AttrMap attrs = {}, Loc loc = {});
 
   /// New nodes go before `node` (to keep topological order when rewriting); null: at the end.
   void setInsertPoint(Node *node) { insertPoint_ = node; }
@@ -140,8 +155,8 @@ public:
   void addStepProgram(StepProgram program) { stepPrograms_.push_back(std::move(program)); }
   const StepProgram *findStepProgram(const std::string &name) const;
 
-  /// A deep copy (nodes, attributes, values, outputs, train steps, step programs; locations
-  /// kept).
+  /// A deep copy (nodes, attributes, values, fused bodies, outputs, train steps, step
+  /// programs; locations kept).
   Graph clone() const;
 
   /// Frontends may refine where an error points: given a node's location and the attribute
@@ -159,6 +174,8 @@ private:
   std::string name_;
   uint64_t seed_ = 0;
   std::string weightsFile_;
+  int64_t arenaBytes_ = -1;
+  int64_t peakLiveBytes_ = -1;
   std::vector<std::unique_ptr<Node>> nodes_;
   std::unordered_map<std::string, Node *> byName_;
   std::vector<Value> outputs_;

@@ -1,10 +1,17 @@
 // Node accessors: use-list upkeep and attribute lookup with schema defaults.
 #include "compiler/ir/Node.h"
 
+#include "compiler/ir/Graph.h"
+
 #include <algorithm>
 #include <cassert>
 
 namespace kiln {
+
+// Out of line: the body's Graph is complete only here.
+Node::Node(Op op, std::string name, Loc loc)
+    : op_(op), name_(std::move(name)), loc_(std::move(loc)) {}
+Node::~Node() = default;
 
 const TensorType &Value::type() const { return node->type(index); }
 

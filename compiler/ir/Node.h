@@ -101,9 +101,37 @@ public:
   bool trainable() const { return trainable_; }
   void setTrainable(bool t) { trainable_ = t; }
 
+  // ---- memory plan (compiler/passes/PlanMemoryPass.cpp) ----
+  /// Byte offset of result `result` in the executable's arena; -1 while unplanned (and always
+  /// for params and constants, which live in persistent state or read-only data).
+  int64_t arenaOffset(unsigned result = 0) const {
+    return result < arenaOffsets_.size() ? arenaOffsets_[result] : -1;
+  }
+  /// Sets the arena offset of result `result` (-1: unplanned).
+  void setArenaOffset(int64_t offset, unsigned result = 0) {
+    if (arenaOffsets_.size() <= result)
+      arenaOffsets_.resize(result + 1, -1);
+    arenaOffsets_[result] = offset;
+  }
+  /// True if any result has an arena offset.
+  bool hasArenaOffset() const {
+    for (int64_t o : arenaOffsets_)
+      if (o >= 0)
+        return true;
+    return false;
+  }
+
+  // ---- fused nodes ----
+  /// The body of a fused node (inputs match the operands, outputs give the results); null for
+  /// every other op. Built by Graph::addFused.
+  const Graph *body() const { return body_.get(); }
+  Graph *body() { return body_.get(); }
+
+  ~Node();
+
 private:
   friend class Graph;
-  Node(Op op, std::string name, Loc loc) : op_(op), name_(std::move(name)), loc_(std::move(loc)) {}
+  Node(Op op, std::string name, Loc loc); // out of line, like ~Node: body_ needs a complete Graph
   void addUse(Use u) { uses_.push_back(u); }
   void removeUse(Use u);
 
@@ -117,6 +145,8 @@ private:
   std::shared_ptr<const Tensor> value_;
   Initializer init_;
   bool trainable_ = true;
+  std::vector<int64_t> arenaOffsets_; ///< per result; missing entries are -1 (unplanned)
+  std::unique_ptr<Graph> body_; ///< fused nodes only
 };
 
 } // namespace kiln

@@ -28,12 +28,31 @@ Expected<Graph> Parser::run() {
 }
 
 Status Parser::parseHeader() {
-  bool seenSeed = false, seenWeights = false;
+  bool seenSeed = false, seenWeights = false, seenArena = false, seenPeak = false;
   while (at(TokenKind::Ident)) {
     Token key = tok_;
     bool isSeed = key.text == "seed";
+    // The memory plan's sizes (PlanMemoryPass): -1 or a byte count.
+    if (key.text == "arena" || key.text == "peak_live") {
+      bool isArena = key.text == "arena";
+      if (isArena ? seenArena : seenPeak)
+        return fail("graph field '" + key.text + "' given twice");
+      (isArena ? seenArena : seenPeak) = true;
+      consume();
+      KILN_TRY(expect(TokenKind::Equal, "expected '=' after '" + key.text + "'"));
+      int64_t bytes = 0;
+      KILN_TRY(parseInt(bytes));
+      if (bytes < -1)
+        return fail("graph field '" + key.text + "' is -1 (unplanned) or a byte count");
+      if (isArena)
+        g_.setArenaBytes(bytes);
+      else
+        g_.setPeakLiveBytes(bytes);
+      continue;
+    }
     if (!isSeed && key.text != "weights")
-      return fail("unknown graph field '" + key.text + "' (expected seed or weights)");
+      return fail("unknown graph field '" + key.text +
+                  "' (expected seed, weights, arena or peak_live)");
     if (isSeed ? seenSeed : seenWeights)
       return fail("graph field '" + key.text + "' given twice");
     consume();
@@ -82,9 +101,13 @@ Status Parser::parseInput() {
   KILN_TRY(expect(TokenKind::Colon, "expected ':' after value name"));
   TensorType type;
   KILN_TRY(parseType(type));
+  Token arenaTok = tok_;
+  std::vector<int64_t> arena;
+  KILN_TRY(parseArena(arena));
   std::optional<Loc> loc;
   KILN_TRY(parseLoc(loc));
   KILN_ASSIGN(Node * n, g_.addInput(name, type, locOf(nameTok)));
+  KILN_TRY(applyArena(n, arenaTok, arena));
   if (loc)
     n->setLoc(*loc);
   return Status::ok();
@@ -97,6 +120,9 @@ Status Parser::parseParam() {
   KILN_TRY(expect(TokenKind::Colon, "expected ':' after value name"));
   TensorType type;
   KILN_TRY(parseType(type));
+  Token arenaTok = tok_;
+  std::vector<int64_t> arena;
+  KILN_TRY(parseArena(arena));
   Initializer init;
   if (atWord("init")) {
     consume();
@@ -119,6 +145,7 @@ Status Parser::parseParam() {
   std::optional<Loc> loc;
   KILN_TRY(parseLoc(loc));
   KILN_ASSIGN(Node * n, g_.addParam(name, type, std::move(init), trainable, locOf(nameTok)));
+  KILN_TRY(applyArena(n, arenaTok, arena));
   if (value)
     n->setValue(std::make_shared<const Tensor>(std::move(*value)));
   if (loc)
@@ -133,12 +160,16 @@ Status Parser::parseConst() {
   KILN_TRY(expect(TokenKind::Colon, "expected ':' after value name"));
   TensorType type;
   KILN_TRY(parseType(type));
+  Token arenaTok = tok_;
+  std::vector<int64_t> arena;
+  KILN_TRY(parseArena(arena));
   KILN_TRY(expect(TokenKind::Equal, "expected '= dense<...>' after a constant's type"));
   Tensor value;
   KILN_TRY(parseDense(type, "const '" + name + "'", value));
   std::optional<Loc> loc;
   KILN_TRY(parseLoc(loc));
   KILN_ASSIGN(Node * n, g_.addConstant(name, std::move(value), locOf(nameTok)));
+  KILN_TRY(applyArena(n, arenaTok, arena));
   if (loc)
     n->setLoc(*loc);
   return Status::ok();
@@ -196,10 +227,19 @@ Status Parser::parseNode() {
     KILN_TRY(parseType(t));
     types.push_back(std::move(t));
   }
+  Token arenaTok = tok_;
+  std::vector<int64_t> arena;
+  KILN_TRY(parseArena(arena));
+  std::unique_ptr<Graph> body;
+  if (*op == Op::Fused)
+    KILN_TRY(parseFusedBody(name, body));
   std::optional<Loc> loc;
   KILN_TRY(parseLoc(loc));
-  KILN_ASSIGN(Node * n, g_.addNode(*op, name, std::move(operands), std::move(attrs),
-                                   locOf(nameTok)));
+  KILN_ASSIGN(Node * n, *op == Op::Fused
+                            ? g_.addFused(name, std::move(operands), std::move(body),
+                                          std::move(attrs), locOf(nameTok))
+                            : g_.addNode(*op, name, std::move(operands), std::move(attrs),
+                                         locOf(nameTok)));
   auto typesText = [](const std::vector<TensorType> &ts) {
     std::string s;
     for (size_t i = 0; i < ts.size(); ++i)
@@ -210,6 +250,7 @@ Status Parser::parseNode() {
     return errorAt(typeTok, opTok.text + " '" + name + "': declared type " + typesText(types) +
                                 " does not match the inferred type " +
                                 typesText(n->resultTypes()));
+  KILN_TRY(applyArena(n, arenaTok, arena));
   if (loc)
     n->setLoc(*loc);
   return Status::ok();

@@ -56,9 +56,16 @@ private:
   Status parseReturn();
   Status parseTrain();
   Status parseStep();
+  /// Reads a fused node's `{ input ...  %x = op(...) ...  return ... }` into `body`
+  /// (ParserFused.cpp).
+  Status parseFusedBody(const std::string &name, std::unique_ptr<Graph> &body);
   Expected<std::string> parseDefName(const char *what);
   Status parseType(TensorType &type);
   Status parseLoc(std::optional<Loc> &loc);
+  /// Reads an optional `@arena(o0, o1, ...)` (the memory plan) into `offsets`.
+  Status parseArena(std::vector<int64_t> &offsets);
+  /// Stores offsets read by parseArena on `n`, checking there is one per result.
+  Status applyArena(Node *n, const Token &at, const std::vector<int64_t> &offsets);
   Status parseRef(Value &v);
   Status parseRefList(std::vector<Value> &out, TokenKind close);
   Status parseInt(int64_t &v);
@@ -80,6 +87,7 @@ private:
   Token tok_;
   Graph g_;
   bool sawReturn_ = false;
+  bool inBody_ = false; ///< parsing a fused node's body (which cannot nest another)
 };
 
 template <typename F> Status Parser::parseFields(const char *what, F field) {

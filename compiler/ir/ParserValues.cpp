@@ -134,6 +134,38 @@ Status Parser::parseLoc(std::optional<Loc> &loc) {
   return Status::ok();
 }
 
+Status Parser::parseArena(std::vector<int64_t> &offsets) {
+  if (!at(TokenKind::Symbol) || tok_.text != "arena")
+    return Status::ok();
+  consume();
+  KILN_TRY(expect(TokenKind::LParen, "expected '(' after '@arena'"));
+  do {
+    if (!offsets.empty())
+      consume(); // the comma
+    if (offsets.size() >= 1024)
+      return fail("too many arena offsets");
+    int64_t offset = 0;
+    KILN_TRY(parseInt(offset));
+    if (offset < -1)
+      return fail("an arena offset is -1 (unplanned) or at least 0, not " +
+                  std::to_string(offset));
+    offsets.push_back(offset);
+  } while (at(TokenKind::Comma));
+  return expect(TokenKind::RParen, "expected ',' or ')' in @arena(...)");
+}
+
+Status Parser::applyArena(Node *n, const Token &at, const std::vector<int64_t> &offsets) {
+  if (offsets.empty())
+    return Status::ok();
+  if (offsets.size() != n->numResults())
+    return errorAt(at, "'%" + n->name() + "' has " + std::to_string(n->numResults()) +
+                           " result(s) but @arena gives " + std::to_string(offsets.size()) +
+                           " offset(s)");
+  for (unsigned i = 0; i < offsets.size(); ++i)
+    n->setArenaOffset(offsets[i], i);
+  return Status::ok();
+}
+
 Status Parser::parseRef(Value &v) {
   if (!at(TokenKind::ValueRef))
     return fail("expected a value name (%name)");

@@ -254,20 +254,47 @@ std::string typeText(const std::vector<TensorType> &types) {
   return s + ")";
 }
 
-std::string nodeText(const Node &n, const PrintOptions &opts) {
+/// ` @arena(offset)` after a planned value's type (one offset per result, -1 where unplanned);
+/// empty for a node without a plan.
+std::string arenaText(const Node &n) {
+  if (!n.hasArenaOffset())
+    return "";
+  std::string s = " @arena(";
+  for (unsigned i = 0; i < n.numResults(); ++i)
+    s += (i ? ", " : "") + std::to_string(n.arenaOffset(i));
+  return s + ")";
+}
+
+std::string nodeText(const Node &n, const PrintOptions &opts, const std::string &indent);
+
+/// A fused node's body: ` {`, its definitions and `return`, one per line at `indent` + 2, and
+/// the closing `}` at `indent`.
+std::string bodyText(const Graph &body, const PrintOptions &opts, const std::string &indent) {
+  std::string inner = indent + "  ";
+  std::string s = " {\n";
+  for (auto &n : body.nodes())
+    s += inner + nodeText(*n, opts, inner) + "\n";
+  s += inner + "return ";
+  for (size_t i = 0; i < body.outputs().size(); ++i)
+    s += (i ? ", " : "") + ref(body.outputs()[i]);
+  return s + "\n" + indent + "}";
+}
+
+std::string nodeText(const Node &n, const PrintOptions &opts, const std::string &indent) {
   // Sources print with their keyword; every other op prints the same generic way, so this is
   // deliberately not a switch over Op: a new op needs no edit here.
   std::string s;
   if (n.op() == Op::Input) {
-    s = "input %" + n.name() + " : " + n.type().str();
+    s = "input %" + n.name() + " : " + n.type().str() + arenaText(n);
   } else if (n.op() == Op::Param) {
-    s = "param %" + n.name() + " : " + n.type().str() + " " + initText(n.init(), opts);
+    s = "param %" + n.name() + " : " + n.type().str() + arenaText(n) + " " +
+        initText(n.init(), opts);
     if (!n.trainable())
       s += " trainable=false";
     if (n.value())
       s += " = " + valueText(*n.value(), opts);
   } else if (n.op() == Op::Constant) {
-    s = "const %" + n.name() + " : " + n.type().str();
+    s = "const %" + n.name() + " : " + n.type().str() + arenaText(n);
     if (n.value())
       s += " = " + valueText(*n.value(), opts);
   } else {
@@ -284,7 +311,9 @@ std::string nodeText(const Node &n, const PrintOptions &opts) {
       }
       s += "}";
     }
-    s += " : " + typeText(n.resultTypes());
+    s += " : " + typeText(n.resultTypes()) + arenaText(n);
+    if (n.body())
+      s += bodyText(*n.body(), opts, indent);
   }
   if (opts.locations)
     s += " " + locText(n.loc());
@@ -298,9 +327,12 @@ std::string printGraph(const Graph &g, const PrintOptions &opts) {
   out += " seed=" + std::to_string(g.seed());
   if (!g.weightsFile().empty())
     out += " weights=" + quoteString(g.weightsFile());
+  if (g.arenaBytes() >= 0 || g.peakLiveBytes() >= 0)
+    out += " arena=" + std::to_string(g.arenaBytes()) +
+           " peak_live=" + std::to_string(g.peakLiveBytes());
   out += " {\n";
   for (auto &n : g.nodes())
-    out += "  " + nodeText(*n, opts) + "\n";
+    out += "  " + nodeText(*n, opts, "  ") + "\n";
   if (!g.outputs().empty()) {
     out += "  return ";
     for (size_t i = 0; i < g.outputs().size(); ++i)

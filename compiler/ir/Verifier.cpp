@@ -153,6 +153,34 @@ Status checkOpNode(const Node &n) {
   return Status::ok();
 }
 
+/// A fused node has no shape rule: its body is re-verified instead, and its results must be
+/// the body's outputs.
+Status checkFusedNode(const Node &n) {
+  if (!n.body())
+    return nodeError(n, "has no body");
+  if (n.numOperands() < 1)
+    return nodeError(n, "has no operands");
+  for (const auto &[key, value] : n.attrs()) {
+    const AttrSpec *spec = n.info().findAttr(key);
+    if (!spec)
+      return nodeError(n, "unknown attribute '" + key + "'");
+    AttrValue copy = value;
+    if (std::string e = checkAttrValue(*spec, copy); !e.empty())
+      return nodeError(n, e);
+  }
+  std::vector<TensorType> operandTypes;
+  for (const Value &v : n.operands())
+    operandTypes.push_back(v.type());
+  KILN_TRY(checkFusedBody(*n.body(), operandTypes, n.loc(), who(n)));
+  std::vector<TensorType> bodyTypes;
+  for (const Value &v : n.body()->outputs())
+    bodyTypes.push_back(v.type());
+  if (bodyTypes != n.resultTypes())
+    return nodeError(n, "stored result type " + typesStr(n.resultTypes()) +
+                            " differs from its body's outputs " + typesStr(bodyTypes));
+  return Status::ok();
+}
+
 Status checkNode(const Graph &g, const Node &n, const Positions &pos) {
   if (!isValidName(n.name()))
     return nodeError(n, "invalid name (names match [A-Za-z_][A-Za-z0-9_./-]*)");
@@ -160,12 +188,17 @@ Status checkNode(const Graph &g, const Node &n, const Positions &pos) {
     return nodeError(n, "is not registered under its name in the graph");
   if (!pos.count(&n))
     return nodeError(n, "does not belong to this graph");
-  if (int(n.numResults()) != n.info().numResults)
+  // numResults -1 (fused): as many as the body returns, checked by checkFusedNode.
+  if (n.info().numResults >= 0 && int(n.numResults()) != n.info().numResults)
     return nodeError(n, "has " + std::to_string(n.numResults()) + " results, expected " +
                             std::to_string(n.info().numResults));
+  if (n.body() && n.op() != Op::Fused)
+    return nodeError(n, "only a fused node has a body");
   KILN_TRY(checkOperandsAndUses(n, pos));
   if (n.info().has(kSource))
     return checkSource(n);
+  if (n.op() == Op::Fused)
+    return checkFusedNode(n);
   return checkOpNode(n);
 }
 
@@ -231,6 +264,29 @@ Status checkStepProgram(const StepProgram &p, const Positions &pos) {
 }
 
 } // namespace
+
+Status checkFusedBody(const Graph &body, const std::vector<TensorType> &operandTypes,
+                      const Loc &loc, const std::string &who) {
+  auto fail = [&](const std::string &m) { return errorAt(loc, who + ": " + m); };
+  KILN_TRY(verify(body));
+  if (!body.params().empty())
+    return fail("its body declares param '" + body.params().front()->name() +
+                "' (a body has none)");
+  if (!body.trainSteps().empty() || !body.stepPrograms().empty())
+    return fail("its body has train steps or step programs (a body has none)");
+  for (const auto &n : body.nodes())
+    if (n->op() == Op::Fused)
+      return fail("its body contains fused node '" + n->name() + "' (fused nodes do not nest)");
+  std::vector<Node *> inputs = body.inputs();
+  if (inputs.size() != operandTypes.size())
+    return fail("has " + std::to_string(operandTypes.size()) + " operands but its body has " +
+                std::to_string(inputs.size()) + " inputs");
+  for (size_t i = 0; i < inputs.size(); ++i)
+    if (inputs[i]->type() != operandTypes[i])
+      return fail("operand " + std::to_string(i) + " is " + operandTypes[i].str() +
+                  " but body input '" + inputs[i]->name() + "' is " + inputs[i]->type().str());
+  return Status::ok();
+}
 
 Status verifyNode(const Graph &g, const Node &node) {
   return checkNode(g, node, positionsOf(g));

@@ -16,4 +16,11 @@ Status verify(const Graph &g);
 /// attributes and stored result types; for source nodes, their declared type and value.
 Status verifyNode(const Graph &g, const Node &node);
 
+/// Checks the body of a fused node against its operand types: a valid graph (verify; its errors
+/// are located at the body node at fault) with no params, train steps, step programs or nested
+/// fused nodes, and one input per operand, in operand order, of the operand's type. Other
+/// errors are located at `loc` and start with `who` ("fused 'f'").
+Status checkFusedBody(const Graph &body, const std::vector<TensorType> &operandTypes,
+                      const Loc &loc, const std::string &who);
+
 } // namespace kiln

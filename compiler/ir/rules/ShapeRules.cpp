@@ -101,6 +101,12 @@ std::optional<std::vector<TensorType>> inferTypes(Op op, std::span<const TensorT
   case Op::BinaryAccuracy: return inferElementwiseLoss(op, operands, attrs, error);
   case Op::SoftmaxCrossEntropy: return inferSoftmaxCrossEntropy(op, operands, attrs, error);
   case Op::Accuracy: return inferAccuracy(op, operands, attrs, error);
+
+  // A fused node's result types are its body's outputs (Graph::addFused); reaching here is a
+  // bug in the caller.
+  case Op::Fused:
+    assert(false && "inferTypes called on a fused node");
+    return fail(error, "internal error: a fused node has no shape rule (its body gives its types)");
   }
   assert(false && "unhandled op");
   return fail(error, "internal error: unknown op");

@@ -1,0 +1,179 @@
+// Jit: ORC LLJIT for the host CPU, an O3 new-pass-manager pipeline, and the kernel ABI symbols.
+#include "compiler/codegen/Jit.h"
+
+#include "kiln/runtime/Parallel.h"
+
+#include <llvm/Analysis/CGSCCPassManager.h>
+#include <llvm/Analysis/LoopAnalysisManager.h>
+#include <llvm/ExecutionEngine/Orc/Core.h>
+#include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
+#include <llvm/ExecutionEngine/Orc/LLJIT.h>
+#include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
+#include <llvm/IR/PassManager.h>
+#include <llvm/IR/Verifier.h>
+#include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/Error.h>
+#include <llvm/Support/TargetSelect.h>
+#include <llvm/Support/raw_ostream.h>
+#include <llvm/Target/TargetMachine.h>
+#include <llvm/TargetParser/Host.h>
+
+#include <ctime>
+#include <mutex>
+
+namespace kiln::codegen {
+
+namespace {
+
+/// Converts an llvm::Error into a Status, consuming it.
+Status toStatus(llvm::Error err, std::string_view what) {
+  std::string message = llvm::toString(std::move(err));
+  return Status::error("error: " + std::string(what) + ": " + message);
+}
+
+/// LLVM's target registry is global; initialise the native target once per process.
+bool initNativeTarget() {
+  static bool ok = [] {
+    return !llvm::InitializeNativeTarget() && !llvm::InitializeNativeTargetAsmPrinter() &&
+           !llvm::InitializeNativeTargetAsmParser();
+  }();
+  return ok;
+}
+
+} // namespace
+
+double threadCpuMs() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) * 1e3 + double(ts.tv_nsec) * 1e-6;
+}
+
+struct Jit::Impl {
+  std::unique_ptr<llvm::orc::LLJIT> lljit;
+  std::unique_ptr<llvm::TargetMachine> machine; // used only to optimise modules for the host
+  std::mutex mutex;                             // the pass pipeline is not re-entrant per JIT
+};
+
+Jit::Jit(std::unique_ptr<Impl> impl, HostTarget target)
+    : impl_(std::move(impl)), target_(std::move(target)) {}
+
+Jit::~Jit() = default;
+
+Expected<std::unique_ptr<Jit>> Jit::create() {
+  if (!initNativeTarget())
+    return Status::error("error: LLVM has no native target for this host");
+
+  // The host's CPU name and features, explicitly: AVX-512 here, whatever exists elsewhere.
+  HostTarget target;
+  target.triple = llvm::sys::getProcessTriple();
+  target.cpu = llvm::sys::getHostCPUName().str();
+  std::vector<std::string> features;
+  for (const auto &f : llvm::sys::getHostCPUFeatures())
+    features.push_back((f.second ? "+" : "-") + f.first().str());
+  std::sort(features.begin(), features.end());
+  for (const std::string &f : features)
+    target.features += (target.features.empty() ? "" : ",") + f;
+  auto has = [&](const char *name) {
+    return std::find(features.begin(), features.end(), std::string("+") + name) != features.end();
+  };
+  target.avx512 = has("avx512f");
+  target.avx2 = has("avx2") && has("fma");
+
+  llvm::orc::JITTargetMachineBuilder jtmb{llvm::Triple(target.triple)};
+  jtmb.setCPU(target.cpu);
+  jtmb.addFeatures(features);
+  jtmb.setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+
+  auto impl = std::make_unique<Impl>();
+  auto machine = jtmb.createTargetMachine();
+  if (!machine)
+    return toStatus(machine.takeError(), "cannot create the host target machine");
+  impl->machine = std::move(*machine);
+
+  auto lljit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(jtmb).create();
+  if (!lljit)
+    return toStatus(lljit.takeError(), "cannot create the LLVM JIT");
+  impl->lljit = std::move(*lljit);
+
+  // Generated code may call exactly the functions of KernelABI.def: define them as absolute
+  // symbols at the runtime's addresses instead of searching the whole process.
+  llvm::orc::SymbolMap abi;
+  auto &es = impl->lljit->getExecutionSession();
+  for (const runtime::AbiSymbol &sym : runtime::kernelAbiSymbols())
+    abi[es.intern(sym.name)] = llvm::orc::ExecutorSymbolDef(
+        llvm::orc::ExecutorAddr::fromPtr(sym.address),
+        llvm::JITSymbolFlags::Exported | llvm::JITSymbolFlags::Callable);
+  if (auto err = impl->lljit->getMainJITDylib().define(llvm::orc::absoluteSymbols(std::move(abi))))
+    return toStatus(std::move(err), "cannot define the kernel ABI symbols");
+
+  return std::unique_ptr<Jit>(new Jit(std::move(impl), std::move(target)));
+}
+
+std::unique_ptr<llvm::Module> Jit::newModule(std::string_view name,
+                                             llvm::LLVMContext &context) const {
+  auto module = std::make_unique<llvm::Module>(llvm::StringRef(name.data(), name.size()), context);
+  module->setTargetTriple(target_.triple);
+  module->setDataLayout(impl_->lljit->getDataLayout());
+  return module;
+}
+
+void Jit::applyTargetAttributes(llvm::Module &module) const {
+  for (llvm::Function &f : module) {
+    if (f.isDeclaration())
+      continue;
+    f.addFnAttr("target-cpu", target_.cpu);
+    f.addFnAttr("target-features", target_.features);
+    // Server x86 CPUs prefer 256-bit vectors by default; without these the backend would split
+    // every explicit <16 x float> into two halves.
+    if (target_.avx512) {
+      f.addFnAttr("prefer-vector-width", "512");
+      f.addFnAttr("min-legal-vector-width", "512");
+    }
+  }
+}
+
+Status Jit::addModule(std::unique_ptr<llvm::Module> module,
+                      std::unique_ptr<llvm::LLVMContext> context) {
+  std::string problems;
+  llvm::raw_string_ostream os(problems);
+  if (llvm::verifyModule(*module, &os))
+    return Status::error("error: generated LLVM module '" + module->getName().str() +
+                         "' does not verify: " + os.str());
+  {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    double start = threadCpuMs();
+    // The standard new-PM O3 pipeline, with the host target's cost model for vectorisation.
+    llvm::LoopAnalysisManager lam;
+    llvm::FunctionAnalysisManager fam;
+    llvm::CGSCCAnalysisManager cgam;
+    llvm::ModuleAnalysisManager mam;
+    llvm::PassBuilder pb(impl_->machine.get());
+    pb.registerModuleAnalyses(mam);
+    pb.registerCGSCCAnalyses(cgam);
+    pb.registerFunctionAnalyses(fam);
+    pb.registerLoopAnalyses(lam);
+    pb.crossRegisterProxies(lam, fam, cgam, mam);
+    llvm::ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3);
+    mpm.run(*module, mam);
+    lastOptimizeMs_ = threadCpuMs() - start;
+  }
+  llvm::orc::ThreadSafeModule tsm(std::move(module), std::move(context));
+  if (auto err = impl_->lljit->addIRModule(std::move(tsm)))
+    return toStatus(std::move(err), "cannot add a module to the JIT");
+  return Status::ok();
+}
+
+Expected<void *> Jit::lookup(std::string_view name) {
+  auto addr = impl_->lljit->lookup(llvm::StringRef(name.data(), name.size()));
+  if (!addr)
+    return toStatus(addr.takeError(), "JIT symbol '" + std::string(name) + "' not found");
+  return addr->toPtr<void *>();
+}
+
+std::string Jit::uniqueName(std::string_view prefix) {
+  return std::string(prefix) + "_" + std::to_string(nextName_++);
+}
+
+} // namespace kiln::codegen

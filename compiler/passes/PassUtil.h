@@ -1,0 +1,25 @@
+// Helpers shared by the rewriting passes: which values are named roots, and replacing a node
+// while keeping the names that callers see.
+#pragma once
+
+#include "compiler/passes/Pass.h"
+
+namespace kiln {
+
+/// True if a value of `node` is a graph output, a train-step loss or metric, or a step-program
+/// loss or metric: values that callers read back by name, so the name must survive rewrites.
+bool isNamedRoot(const Graph &g, const Node *node);
+
+/// Replaces every use of `node`'s (single) result by `with` and erases `node`. When `node` is a
+/// named root, its name must survive: `with`'s node takes it over, which is possible only if
+/// that node is an op node (not an input, param or constant), not random (its draws are seeded
+/// by its name), with one result and not a named root itself. Returns false (graph untouched, reason on the debug stream) when the name
+/// cannot be kept.
+Expected<bool> replaceNode(Graph &g, Node *node, Value with, PassContext &ctx,
+                           std::string_view pass);
+
+/// True if every element of `t` has exactly the double value `v`, sign of zero included
+/// (so -0.0 matches only -0.0). Integers and bools compare by value.
+bool allElementsAre(const Tensor &t, double v);
+
+} // namespace kiln

@@ -1,0 +1,36 @@
+// Parallel loops and per-thread scratch for generated kernels, on the OpenMP runtime oneDNN uses.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+extern "C" {
+/// The body of a parallel loop: processes iterations [begin, end) with the caller's context.
+typedef void (*KilnParallelBody)(void *ctx, int64_t begin, int64_t end);
+
+/// See KernelABI.def: runs body over [0, n) in static contiguous chunks of >= grain iterations.
+void kiln_parallel_for(KilnParallelBody body, void *ctx, int64_t n, int64_t grain);
+
+/// See KernelABI.def: this thread's reusable, 64-byte aligned scratch of at least `bytes` bytes.
+void *kiln_thread_scratch(int64_t bytes);
+}
+
+namespace kiln::runtime {
+
+/// Sets the number of threads Kiln's parallel loops (and oneDNN, which shares the OpenMP runtime)
+/// use from this thread on. n <= 0 restores the OpenMP default (all cores, or OMP_NUM_THREADS).
+void setNumThreads(int n);
+
+/// The number of threads a parallel loop started from this thread would use.
+int numThreads();
+
+/// One entry of the kernel ABI: a runtime function that generated code may call, by address.
+struct AbiSymbol {
+  const char *name;
+  void *address;
+};
+
+/// Every function listed in KernelABI.def with its address, for the JIT's symbol table.
+std::span<const AbiSymbol> kernelAbiSymbols();
+
+} // namespace kiln::runtime

@@ -1,0 +1,99 @@
+// The runtime side of KernelABI.def: OpenMP parallel loops and per-thread scratch buffers.
+#include "kiln/runtime/Parallel.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <memory>
+#include <type_traits>
+
+namespace {
+
+// The ABI's type tokens spelled as C types, so the .def list can be checked against the
+// definitions below: a row whose signature disagrees with its definition fails to compile.
+using Void = void;
+using I32 = int32_t;
+using I64 = int64_t;
+using F32 = float;
+using Ptr = void *;
+using FnPtr = KilnParallelBody;
+
+template <typename Ret, typename... Params> struct AbiSignature {
+  using Type = Ret (*)(Params...);
+};
+#define KILN_ABI_PARAMS(...) __VA_ARGS__
+#define KILN_ABI_FN(name, ret, params)                                                             \
+  static_assert(                                                                                   \
+      std::is_same_v<decltype(&::name), AbiSignature<ret, KILN_ABI_PARAMS params>::Type>,          \
+      #name " in KernelABI.def disagrees with its definition");
+#include "kiln/runtime/KernelABI.def"
+
+// One growing buffer per thread. Freed at thread exit; never shrunk, since kernels of one
+// executable ask for the same sizes again and again.
+struct ScratchDeleter {
+  void operator()(void *p) const { std::free(p); }
+};
+thread_local std::unique_ptr<void, ScratchDeleter> tlsScratch;
+thread_local int64_t tlsScratchBytes = 0;
+
+} // namespace
+
+extern "C" void kiln_parallel_for(KilnParallelBody body, void *ctx, int64_t n, int64_t grain) {
+  if (n <= 0)
+    return;
+  grain = std::max<int64_t>(grain, 1);
+  // Every chunk gets at least `grain` iterations, so small loops stay on one thread.
+  int64_t maxChunks = std::max<int64_t>(1, n / grain);
+  // Nested parallelism would oversubscribe the cores; an inner loop runs on its caller's thread.
+  int64_t threads = omp_in_parallel() ? 1 : std::min<int64_t>(omp_get_max_threads(), maxChunks);
+  if (threads <= 1) {
+    body(ctx, 0, n);
+    return;
+  }
+#pragma omp parallel num_threads(static_cast <int>(threads))
+  {
+    // Static contiguous chunks: each thread gets one range, the first n % t ranges one longer,
+    // so neighbouring iterations (which share packed panels) stay on one thread.
+    int64_t t = omp_get_num_threads();
+    int64_t id = omp_get_thread_num();
+    int64_t base = n / t, extra = n % t;
+    int64_t begin = id * base + std::min(id, extra);
+    int64_t end = begin + base + (id < extra ? 1 : 0);
+    if (begin < end)
+      body(ctx, begin, end);
+  }
+}
+
+extern "C" void *kiln_thread_scratch(int64_t bytes) {
+  if (bytes <= tlsScratchBytes)
+    return tlsScratch.get();
+  // Round up so that small growth steps do not reallocate every time.
+  int64_t size = std::max<int64_t>(((bytes + 4095) / 4096) * 4096, 64 * 1024);
+  void *p = std::aligned_alloc(64, static_cast<size_t>(size));
+  if (!p)
+    return nullptr;
+  tlsScratch.reset(p);
+  tlsScratchBytes = size;
+  return p;
+}
+
+namespace kiln::runtime {
+
+void setNumThreads(int n) {
+  if (n <= 0)
+    n = omp_get_num_procs();
+  omp_set_num_threads(n);
+}
+
+int numThreads() { return omp_in_parallel() ? 1 : omp_get_max_threads(); }
+
+std::span<const AbiSymbol> kernelAbiSymbols() {
+  static const AbiSymbol symbols[] = {
+#define KILN_ABI_FN(name, ret, params) {#name, reinterpret_cast<void *>(&::name)},
+#include "kiln/runtime/KernelABI.def"
+  };
+  return symbols;
+}
+
+} // namespace kiln::runtime
