@@ -284,10 +284,9 @@ private:
     // Packed panels live in the runtime's per-thread scratch, sized for the largest blocks.
     Value *ap = nullptr, *bp = nullptr;
     int64_t apFloats = p_.packA ? (p_.mc * p_.kc + 63) / 64 * 64 : 0;
-    int64_t bpFloats = p_.packB ? p_.kc * p_.nc : 0;
     if (p_.packA || p_.packB) {
       llvm::FunctionCallee scratch = declareAbiFunction(m_, "kiln_thread_scratch");
-      Value *buf = b_.CreateCall(scratch, {c64((apFloats + bpFloats) * 4)}, "scratch");
+      Value *buf = b_.CreateCall(scratch, {c64(gemmScratchBytes(p_))}, "scratch");
       ap = buf;
       bp = at(buf, c64(apFloats));
     }
@@ -392,16 +391,40 @@ private:
 
 } // namespace
 
-Expected<GemmKernel> compileGemm(Jit &jit, const GemmSpec &spec) {
+int64_t gemmScratchBytes(const GemmPlan &plan) {
+  int64_t apFloats = plan.packA ? (plan.mc * plan.kc + 63) / 64 * 64 : 0;
+  int64_t bpFloats = plan.packB ? plan.kc * plan.nc : 0;
+  return (apFloats + bpFloats) * 4;
+}
+
+namespace {
+
+/// Rejects shapes and vector widths no kernel can be generated for.
+Status checkGemmSpec(const GemmSpec &spec, const HostTarget &target) {
   if (spec.m <= 0 || spec.n <= 0 || spec.k <= 0)
     return Status::error("error: gemm shape " + std::to_string(spec.m) + "x" +
                          std::to_string(spec.n) + "x" + std::to_string(spec.k) +
                          " must be positive in every dimension");
   if (spec.floatLanes != 0 && spec.floatLanes != 4 && spec.floatLanes != 8 && spec.floatLanes != 16)
     return Status::error("error: gemm vector width must be 4, 8 or 16 floats");
-  if (spec.floatLanes > jit.target().floatLanes())
+  if (spec.floatLanes > target.floatLanes())
     return Status::error("error: gemm vector width " + std::to_string(spec.floatLanes) +
-                         " exceeds the host's " + std::to_string(jit.target().floatLanes()));
+                         " exceeds the host's " + std::to_string(target.floatLanes()));
+  return Status::ok();
+}
+
+} // namespace
+
+Expected<llvm::Function *> emitGemmFunction(llvm::Module &module, const GemmSpec &spec,
+                                            const HostTarget &target, const std::string &symbol) {
+  KILN_TRY(checkGemmSpec(spec, target));
+  GemmPlan plan = planGemm(spec, target);
+  GemmEmitter(module, spec, plan, symbol).emit();
+  return module.getFunction(symbol);
+}
+
+Expected<GemmKernel> compileGemm(Jit &jit, const GemmSpec &spec) {
+  KILN_TRY(checkGemmSpec(spec, jit.target()));
   GemmKernel kernel;
   kernel.plan = planGemm(spec, jit.target());
   kernel.symbol = jit.uniqueName("kiln_gemm_" + std::to_string(spec.m) + "x" +
@@ -409,7 +432,7 @@ Expected<GemmKernel> compileGemm(Jit &jit, const GemmSpec &spec) {
   double start = threadCpuMs();
   auto context = std::make_unique<llvm::LLVMContext>();
   std::unique_ptr<llvm::Module> module = jit.newModule(kernel.symbol, *context);
-  GemmEmitter(*module, spec, kernel.plan, kernel.symbol).emit();
+  KILN_TRY(emitGemmFunction(*module, spec, jit.target(), kernel.symbol).status());
   jit.applyTargetAttributes(*module);
   kernel.emitMs = threadCpuMs() - start;
   KILN_TRY(jit.addModule(std::move(module), std::move(context)));

@@ -6,6 +6,10 @@
 #include <cstdint>
 #include <string>
 
+namespace llvm {
+class Function;
+} // namespace llvm
+
 namespace kiln::codegen {
 
 /// Whether a GEMM operand is copied into contiguous panels first.
@@ -47,6 +51,11 @@ struct GemmPlan {
 /// count, kc/nc from L1/L2 sizes, packing when an operand is strided (transposed B) or large.
 GemmPlan planGemm(const GemmSpec &spec, const HostTarget &target);
 
+/// Bytes of the calling thread's kiln_thread_scratch that a GEMM generated with `plan` uses (its
+/// packed panels, at the start of the buffer). A kernel that keeps data of its own in the same
+/// scratch buffer while calling the GEMM must place it at or after this offset (rounded to 64).
+int64_t gemmScratchBytes(const GemmPlan &plan);
+
 /// The signature of a generated GEMM: C (+)= op(A)·op(B) with the shapes of its spec. Uses the
 /// calling thread's kiln::runtime::numThreads() threads.
 using GemmFn = void (*)(const float *a, const float *b, float *c);
@@ -64,5 +73,13 @@ struct GemmKernel {
 /// Generates the GEMM for `spec` as LLVM IR, optimises it, JIT-compiles it and returns it. Fails
 /// with a Status on invalid shapes (a dimension <= 0) or an LLVM error.
 Expected<GemmKernel> compileGemm(Jit &jit, const GemmSpec &spec);
+
+/// Emits the GEMM for `spec`, blocked for `target`, into `module` as an external function
+/// `void symbol(const float *A, const float *B, float *C)` (plus internal helpers named
+/// `symbol.*`), without optimising or compiling it: kernels call it from their own code. It uses
+/// kiln_parallel_for (serial when called inside a parallel region) and kiln_thread_scratch.
+/// Fails on the shapes compileGemm rejects.
+Expected<llvm::Function *> emitGemmFunction(llvm::Module &module, const GemmSpec &spec,
+                                            const HostTarget &target, const std::string &symbol);
 
 } // namespace kiln::codegen

@@ -6,9 +6,9 @@
 
 #include <string>
 
-namespace kiln {
-class Interpreter;
-}
+#include "kiln/runtime/Safetensors.h"
+
+#include <memory>
 
 namespace kiln::driver {
 
@@ -23,8 +23,9 @@ int reportError(const Status &status);
 /// Prints a usage error and the command's usage line; returns kExitUsage.
 int reportUsage(const CommandSpec &spec, const std::string &message);
 
-/// The backends kilnc knows. Only the interpreter exists in this build.
-enum class Backend { Interp };
+/// The backends kilnc knows: the reference interpreter and LLVM-generated code (JIT). `auto`
+/// means the interpreter until every op has an LLVM lowering.
+enum class Backend { Interp, Llvm };
 /// Resolves --backend (default auto). Sets `exitCode` and returns nullopt when unusable.
 std::optional<Backend> resolveBackend(const CommandSpec &spec, const ParsedArgs &args, int &exitCode);
 
@@ -39,8 +40,22 @@ std::optional<ParsedArgs> parseCommand(const CommandSpec &spec, const std::vecto
 std::optional<int64_t> intFlag(const CommandSpec &spec, const ParsedArgs &args,
                                const std::string &name, int64_t dflt, int64_t max, int &exitCode);
 
-/// Applies --params P.safetensors, if given, to the interpreter's state.
-Status applyParamsFlag(const ParsedArgs &args, Interpreter &interp);
+/// What run and train execute a graph with: the interpreter or a compiled executable, behind
+/// the API they share (compiler/interp/Interpreter.h, kiln/runtime/Executable.h).
+class Engine {
+public:
+  virtual ~Engine() = default;
+  /// Prepares `g` for `backend` (a training graph keeps its step programs); `threads` <= 0 is
+  /// the default.
+  static Expected<std::unique_ptr<Engine>> create(Backend backend, const Graph &g, int threads);
+  virtual Expected<NamedTensors> run(const NamedTensors &feeds) = 0;
+  virtual Expected<NamedTensors> trainStep(const std::string &step, const NamedTensors &feeds) = 0;
+  virtual NamedTensors params() const = 0;
+  virtual Status setParams(const NamedTensors &values) = 0;
+};
+
+/// Applies --params P.safetensors, if given, to the engine's state.
+Status applyParamsFlag(const ParsedArgs &args, Engine &engine);
 
 int runCheck(const std::vector<std::string> &args);
 int runPrint(const std::vector<std::string> &args);

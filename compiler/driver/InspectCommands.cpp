@@ -2,9 +2,11 @@
 #include "compiler/driver/Commands.h"
 
 #include "compiler/autodiff/TrainGraph.h"
+#include "compiler/codegen/Compile.h"
 #include "compiler/ir/Decompose.h"
 #include "compiler/ir/Dot.h"
 #include "compiler/ir/Printer.h"
+#include "compiler/passes/PassManager.h"
 #include "kiln/runtime/FileUtil.h"
 
 #include <cerrno>
@@ -25,7 +27,9 @@ const CommandSpec kCheckSpec{"check", "MODEL.json",
 const CommandSpec kPrintSpec{
     "print", "MODEL.json [--emit=graph|opt|kernels|llvm|asm] [--train]",
     "Prints the graph in Kiln's text IR (parse it back with kiln tools; .kir files load too).", 1,
-    {{"emit", true, false, "graph (default); opt, kernels, llvm, asm arrive with the LLVM backend"},
+    {{"emit", true, false,
+      "graph (default); opt: after the pass pipeline; kernels: the LLVM kernels and entries;\n"
+      "llvm: the LLVM IR before O3; asm: host assembly after O3"},
      {"train", false, false, "print the whole train-step graph: forward, backward, updates"},
      {"decompose", false, false, "show layers and losses expanded into primitive ops"},
      {"no-locations", false, false, "leave out loc(...) annotations"},
@@ -100,12 +104,8 @@ int runPrint(const std::vector<std::string> &argv) {
   if (!args)
     return exit;
   std::string emit = args->get("emit").value_or("graph");
-  if (emit == "opt" || emit == "kernels" || emit == "llvm" || emit == "asm") {
-    std::fprintf(stderr, "kilnc print: --emit=%s is not available yet in this build (it arrives "
-                         "with the LLVM backend)\n", emit.c_str());
-    return kExitUsage;
-  }
-  if (emit != "graph")
+  bool compiled = emit == "kernels" || emit == "llvm" || emit == "asm";
+  if (emit != "graph" && emit != "opt" && !compiled)
     return reportUsage(kPrintSpec, "unknown --emit value '" + emit + "'");
   auto g = loadForDisplay(args->positionals[0], args->has("decompose"));
   if (!g)
@@ -120,6 +120,32 @@ int runPrint(const std::vector<std::string> &argv) {
   PrintOptions opts;
   opts.locations = !args->has("no-locations");
   opts.elideValuesOver = args->has("full-values") ? -1 : 32;
+  if (emit == "opt") {
+    // The default pipeline of compile(), without code generation.
+    auto pm = PassManager::create(codegen::CompileOptions().pipeline);
+    if (!pm)
+      return reportError(pm.status());
+    if (auto changed = pm->run(*g); !changed)
+      return reportError(changed.status());
+  }
+  if (compiled) {
+    // Predict only, unless --train asked for the step programs too (built above).
+    codegen::CompileDumps dumps;
+    codegen::CompileOptions copts;
+    copts.training = false;
+    copts.dumps = &dumps;
+    copts.dumpKernels = emit == "kernels";
+    copts.dumpLlvm = emit == "llvm";
+    copts.dumpAsm = emit == "asm";
+    auto exe = codegen::compile(*g, copts);
+    if (!exe)
+      return reportError(exe.status());
+    const std::string &text = emit == "kernels" ? dumps.kernels
+                              : emit == "llvm"  ? dumps.llvm
+                                                : dumps.assembly;
+    std::fputs(text.c_str(), stdout);
+    return kExitOk;
+  }
   std::fputs(printGraph(*g, opts).c_str(), stdout);
   return kExitOk;
 }

@@ -1,7 +1,6 @@
 // kilnc run (one inference run on safetensors in and out) and kilnc make-inputs (random feeds).
 #include "compiler/driver/Commands.h"
 
-#include "compiler/interp/Interpreter.h"
 #include "kiln/runtime/Safetensors.h"
 
 #include <cstdio>
@@ -64,7 +63,8 @@ int runRun(const std::vector<std::string> &argv) {
     return exit;
   if (!args->has("inputs") || !args->has("output"))
     return reportUsage(spec, "--inputs and --output are required");
-  if (!resolveBackend(spec, *args, exit))
+  auto backend = resolveBackend(spec, *args, exit);
+  if (!backend)
     return exit;
 
   auto graph = loadModel(args->positionals[0]);
@@ -79,12 +79,12 @@ int runRun(const std::vector<std::string> &argv) {
       return reportError(Status::error(*args->get("inputs") + ": error: tensor '" + name +
                                        "' matches no input of graph '" + graph->name() + "'"));
   }
-  auto interp = Interpreter::create(*graph);
-  if (!interp)
-    return reportError(interp.status());
-  if (Status st = applyParamsFlag(*args, *interp); !st)
+  auto engine = Engine::create(*backend, *graph, int(std::stoi(args->get("threads").value_or("0"))));
+  if (!engine)
+    return reportError(engine.status());
+  if (Status st = applyParamsFlag(*args, **engine); !st)
     return reportError(st);
-  auto outputs = interp->run(*feeds);
+  auto outputs = (*engine)->run(*feeds);
   if (!outputs)
     return reportError(outputs.status());
   Status st = writeSafetensors(*args->get("output"), *outputs);

@@ -3,7 +3,6 @@
 #include "compiler/driver/Commands.h"
 
 #include "compiler/autodiff/TrainGraph.h"
-#include "compiler/interp/Interpreter.h"
 #include "kiln/runtime/FileUtil.h"
 #include "kiln/runtime/Safetensors.h"
 
@@ -88,7 +87,8 @@ int runTrain(const std::vector<std::string> &argv) {
   auto steps = intFlag(spec, *args, "steps", 0, 1'000'000'000, exit);
   if (!steps)
     return exit;
-  if (!resolveBackend(spec, *args, exit))
+  auto backend = resolveBackend(spec, *args, exit);
+  if (!backend)
     return exit;
 
   auto model = loadModel(args->positionals[0]);
@@ -120,10 +120,12 @@ int runTrain(const std::vector<std::string> &argv) {
   auto training = buildTrainingGraph(*model);
   if (!training)
     return reportError(training.status());
-  auto interp = Interpreter::create(*training);
-  if (!interp)
-    return reportError(interp.status());
-  if (Status st = applyParamsFlag(*args, *interp); !st)
+  auto engine =
+      Engine::create(*backend, *training, int(std::stoi(args->get("threads").value_or("0"))));
+  if (!engine)
+    return reportError(engine.status());
+  Engine &interp = **engine;
+  if (Status st = applyParamsFlag(*args, interp); !st)
     return reportError(st);
 
   std::string log;
@@ -132,7 +134,7 @@ int runTrain(const std::vector<std::string> &argv) {
     if (!feeds)
       return reportError(feeds.status());
     for (auto &name : stepNames) {
-      auto result = interp->trainStep(name, *feeds);
+      auto result = interp.trainStep(name, *feeds);
       if (!result)
         return reportError(result.status());
       const StepProgram *program = training->findStepProgram(name);
@@ -153,7 +155,7 @@ int runTrain(const std::vector<std::string> &argv) {
   if (auto p = args->get("save-params")) {
     // The user's params only: optimizer slots and counters belong in checkpoints.
     NamedTensors out;
-    for (auto &[name, t] : interp->params())
+    for (auto &[name, t] : interp.params())
       if (Node *n = model->find(name); n && n->isParam())
         out.emplace_back(name, t);
     if (Status st = writeSafetensors(*p, out); !st)

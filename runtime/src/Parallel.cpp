@@ -6,7 +6,10 @@
 #include <algorithm>
 #include <cstdlib>
 #include <memory>
+#include <mutex>
+#include <string>
 #include <type_traits>
+#include <utility>
 
 namespace {
 
@@ -78,6 +81,25 @@ extern "C" void *kiln_thread_scratch(int64_t bytes) {
   return p;
 }
 
+namespace {
+// The first recorded kernel fault; kernels run on many threads, so it is guarded.
+std::mutex kernelErrorMutex;
+std::string kernelError;
+} // namespace
+
+extern "C" void kiln_runtime_error(void *message, int64_t value) {
+  std::lock_guard<std::mutex> lock(kernelErrorMutex);
+  if (!kernelError.empty())
+    return;
+  // The ABI passes every data pointer as Ptr (void *); this one is a C string.
+  const char *m = static_cast<const char *>(message);
+  std::string text = m ? m : "error: run-time fault in a generated kernel";
+  size_t at = text.find("{}");
+  if (at != std::string::npos)
+    text.replace(at, 2, std::to_string(value));
+  kernelError = std::move(text);
+}
+
 namespace kiln::runtime {
 
 void setNumThreads(int n) {
@@ -87,6 +109,11 @@ void setNumThreads(int n) {
 }
 
 int numThreads() { return omp_in_parallel() ? 1 : omp_get_max_threads(); }
+
+std::string takeKernelError() {
+  std::lock_guard<std::mutex> lock(kernelErrorMutex);
+  return std::exchange(kernelError, std::string());
+}
 
 std::span<const AbiSymbol> kernelAbiSymbols() {
   static const AbiSymbol symbols[] = {

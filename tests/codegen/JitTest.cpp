@@ -42,10 +42,11 @@ TEST(Jit, UniqueNamesDiffer) {
 
 TEST(Jit, AbiTableListsEveryRuntimeFunction) {
   auto symbols = runtime::kernelAbiSymbols();
-  ASSERT_EQ(symbols.size(), 2u);
+  ASSERT_EQ(symbols.size(), 3u);
   EXPECT_STREQ(symbols[0].name, "kiln_parallel_for");
   EXPECT_EQ(symbols[0].address, reinterpret_cast<void *>(&kiln_parallel_for));
   EXPECT_STREQ(symbols[1].name, "kiln_thread_scratch");
+  EXPECT_STREQ(symbols[2].name, "kiln_runtime_error");
 }
 
 // The runtime's parallel loop covers [0, n) exactly once, in contiguous chunks.

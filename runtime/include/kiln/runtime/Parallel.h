@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 
 extern "C" {
 /// The body of a parallel loop: processes iterations [begin, end) with the caller's context.
@@ -13,6 +14,9 @@ void kiln_parallel_for(KilnParallelBody body, void *ctx, int64_t n, int64_t grai
 
 /// See KernelABI.def: this thread's reusable, 64-byte aligned scratch of at least `bytes` bytes.
 void *kiln_thread_scratch(int64_t bytes);
+
+/// See KernelABI.def: records a kernel's run-time fault (message with "{}" replaced by value).
+void kiln_runtime_error(void *message, int64_t value);
 }
 
 namespace kiln::runtime {
@@ -23,6 +27,11 @@ void setNumThreads(int n);
 
 /// The number of threads a parallel loop started from this thread would use.
 int numThreads();
+
+/// The first run-time fault a generated kernel recorded through kiln_runtime_error since the
+/// last call (the complete located message), or "" if none; clears it. An executable calls it
+/// after each run and turns a message into an error Status.
+std::string takeKernelError();
 
 /// One entry of the kernel ABI: a runtime function that generated code may call, by address.
 struct AbiSymbol {

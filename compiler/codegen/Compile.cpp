@@ -1,0 +1,208 @@
+// compile(): pass pipeline, state and constants layout, kernels and entries, JIT, Executable.
+#include "compiler/codegen/Compile.h"
+
+#include "compiler/autodiff/TrainGraph.h"
+#include "compiler/codegen/AssemblyDump.h"
+#include "compiler/codegen/ProgramBuilder.h"
+#include "compiler/ir/Init.h"
+#include "compiler/ir/Printer.h"
+#include "compiler/passes/MemoryPlan.h"
+#include "compiler/passes/PassManager.h"
+#include "compiler/support/Diagnostic.h"
+
+#include <llvm/Support/raw_ostream.h>
+
+#include <cstdio>
+#include <cstring>
+#include <unordered_set>
+
+namespace kiln::codegen {
+
+std::string CompileTimes::str() const {
+  char buf[160];
+  std::snprintf(buf, sizeof buf,
+                "passes %.1f ms, emit %.1f ms, O3 %.1f ms, codegen %.1f ms, total %.1f ms",
+                passesMs, emitMs, optimizeMs, codegenMs, totalMs());
+  return buf;
+}
+
+namespace {
+
+int64_t alignUp(int64_t n) { return (n + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment; }
+
+/// The kernel nodes `roots` depend on, in graph order (sources excluded), and the inputs read.
+void cone(const Graph &g, const std::vector<Value> &roots, EntryPlan &plan,
+          std::vector<std::string> &inputs) {
+  std::unordered_set<const Node *> needed;
+  std::vector<const Node *> stack;
+  for (Value v : roots)
+    stack.push_back(v.node);
+  while (!stack.empty()) {
+    const Node *n = stack.back();
+    stack.pop_back();
+    if (!needed.insert(n).second)
+      continue;
+    for (Value o : n->operands())
+      stack.push_back(o.node);
+  }
+  for (const auto &node : g.nodes()) {
+    const Node *n = node.get();
+    if (!needed.count(n))
+      continue;
+    if (n->isInput())
+      inputs.push_back(n->name());
+    else if (!n->isParam() && !n->isConstant())
+      plan.nodes.push_back(n);
+  }
+}
+
+/// Params (state) and constants, each at a 64-byte aligned offset of its buffer.
+Status layoutSources(const Graph &g, ProgramLayout &layout, ExecutableSpec &spec) {
+  for (Node *p : g.params()) {
+    KILN_ASSIGN(Tensor value, initialParamValue(*p, g.seed()));
+    int64_t offset = int64_t(spec.initialState.size());
+    layout.stateOffset[p] = offset;
+    spec.initialState.resize(size_t(alignUp(offset + int64_t(value.byteSize()))), 0);
+    if (value.byteSize())
+      std::memcpy(spec.initialState.data() + offset, value.raw(), value.byteSize());
+    spec.params.push_back(BufferSlot{p->name(), p->type().dtype, p->type().shape,
+                                     BufferRegion::State, offset});
+  }
+  for (Node *c : g.constants()) {
+    const auto &v = c->value();
+    if (!v || v->dtype() != c->type().dtype || v->shape() != c->type().shape)
+      return errorAt(c->loc(), "constant '" + c->name() + "': value does not match its type " +
+                                   c->type().str());
+    int64_t offset = int64_t(spec.constants.size());
+    layout.constantOffset[c] = offset;
+    spec.constants.resize(size_t(alignUp(offset + int64_t(v->byteSize()))), 0);
+    if (v->byteSize())
+      std::memcpy(spec.constants.data() + offset, v->raw(), v->byteSize());
+  }
+  for (Node *in : g.inputs())
+    spec.inputs.push_back(BufferSlot{in->name(), in->type().dtype, in->type().shape,
+                                     BufferRegion::Arena, in->arenaOffset()});
+  return Status::ok();
+}
+
+/// The names results are reported under: taken before the pipeline, since a pass may replace an
+/// output's node (fusion, folding) but keeps its position. Predict first, then each step program
+/// (loss, then metrics).
+std::vector<std::vector<std::string>> resultNames(const Graph &g) {
+  std::vector<std::vector<std::string>> names(1);
+  for (Value v : g.outputs())
+    names[0].push_back(v.name());
+  for (const StepProgram &p : g.stepPrograms()) {
+    names.emplace_back(1, p.loss.name());
+    for (Value m : p.metrics)
+      names.back().push_back(m.name());
+  }
+  return names;
+}
+
+/// The entry plans and their runtime descriptions (entry functions filled in after the JIT).
+Status planEntries(const Graph &g, const ProgramLayout &layout,
+                   const std::vector<std::vector<std::string>> &resultNames,
+                   std::vector<EntryPlan> &plans, ExecutableSpec &spec) {
+  if (resultNames.size() != 1 + g.stepPrograms().size())
+    return Status::error("internal error: the pass pipeline changed the step programs");
+  auto add = [&](EntryPlan plan, const std::vector<Value> &results,
+                 const std::vector<std::string> &names) -> Status {
+    if (names.size() != results.size())
+      return Status::error("internal error: the pass pipeline changed the results of '" +
+                           plan.name + "'");
+    std::vector<Value> roots = results;
+    for (const StateUpdate &u : plan.updates)
+      roots.push_back(u.value);
+    EntryPoint entry;
+    entry.name = plan.name;
+    cone(g, roots, plan, entry.requiredInputs);
+    for (size_t i = 0; i < results.size(); ++i) {
+      KILN_ASSIGN(BufferSlot s, slotOf(results[i], layout, names[i]));
+      entry.results.push_back(std::move(s));
+    }
+    plans.push_back(std::move(plan));
+    spec.entries.push_back(std::move(entry));
+    return Status::ok();
+  };
+  {
+    EntryPlan plan;
+    plan.name = "predict";
+    plan.symbol = "kiln_entry_predict";
+    KILN_TRY(add(std::move(plan), g.outputs(), resultNames[0]));
+  }
+  for (const StepProgram &p : g.stepPrograms()) {
+    EntryPlan plan;
+    plan.name = p.name;
+    plan.symbol = "kiln_entry_step_" + std::to_string(plans.size());
+    plan.training = true;
+    plan.updates = p.updates;
+    std::vector<Value> results{p.loss};
+    results.insert(results.end(), p.metrics.begin(), p.metrics.end());
+    KILN_TRY(add(std::move(plan), results, resultNames[plans.size()]));
+  }
+  return Status::ok();
+}
+
+} // namespace
+
+Expected<std::unique_ptr<Executable>> compile(const Graph &source, const CompileOptions &opts) {
+  CompileTimes times;
+  double start = threadCpuMs();
+  Graph g = source.clone();
+  if (opts.training && !g.trainSteps().empty() && g.stepPrograms().empty()) {
+    KILN_ASSIGN(g, buildTrainingGraph(source));
+  }
+  std::vector<std::vector<std::string>> names = resultNames(g);
+  PassManagerOptions pmOpts;
+  pmOpts.verifyEach = opts.verifyEach;
+  KILN_ASSIGN(PassManager pm, PassManager::create(opts.pipeline, pmOpts));
+  KILN_TRY(pm.run(g).status());
+  if (g.arenaBytes() < 0)
+    return Status::error("error: the pipeline '" + opts.pipeline +
+                         "' does not plan memory: end it with plan-memory");
+  times.passesMs = threadCpuMs() - start;
+  if (opts.dumps && opts.dumpOptimizedGraph)
+    opts.dumps->optimizedGraph = printGraph(g);
+
+  start = threadCpuMs();
+  ExecutableSpec spec;
+  spec.graphName = g.name();
+  spec.arenaBytes = g.arenaBytes();
+  spec.threads = opts.threads;
+  ProgramLayout layout;
+  KILN_TRY(layoutSources(g, layout, spec));
+  std::vector<EntryPlan> plans;
+  KILN_TRY(planEntries(g, layout, names, plans, spec));
+
+  KILN_ASSIGN(std::unique_ptr<Jit> jit, Jit::create());
+  auto context = std::make_unique<llvm::LLVMContext>();
+  std::unique_ptr<llvm::Module> module = jit->newModule(g.name(), *context);
+  KernelContext kctx{*context, *module, jit->target(), g.seed()};
+  KILN_TRY(buildProgram(kctx, g, layout, plans,
+                        opts.dumps && opts.dumpKernels ? &opts.dumps->kernels : nullptr));
+  jit->applyTargetAttributes(*module);
+  if (opts.dumps && opts.dumpLlvm) {
+    llvm::raw_string_ostream os(opts.dumps->llvm);
+    module->print(os, nullptr);
+  }
+  times.emitMs = threadCpuMs() - start;
+  if (opts.dumps && opts.dumpAsm) {
+    KILN_ASSIGN(opts.dumps->assembly, printAssembly(*module, jit->target()));
+  }
+
+  KILN_TRY(jit->addModule(std::move(module), std::move(context)));
+  times.optimizeMs = jit->lastOptimizeMs();
+  start = threadCpuMs();
+  for (size_t i = 0; i < plans.size(); ++i) {
+    KILN_ASSIGN(void *address, jit->lookup(plans[i].symbol));
+    spec.entries[i].function = reinterpret_cast<EntryFunction>(address);
+  }
+  times.codegenMs = threadCpuMs() - start;
+  spec.keepAlive = std::shared_ptr<Jit>(std::move(jit));
+  if (opts.times)
+    *opts.times = times;
+  return Executable::create(std::move(spec));
+}
+
+} // namespace kiln::codegen

@@ -1,0 +1,60 @@
+// kiln::codegen::compile: a graph through the pass pipeline, LLVM kernels and the JIT into an
+// Executable (runtime/include/kiln/runtime/Executable.h). No LLVM headers: tools include this.
+#pragma once
+
+#include "compiler/ir/Graph.h"
+#include "kiln/runtime/Executable.h"
+#include "kiln/runtime/Status.h"
+
+#include <memory>
+#include <string>
+
+namespace kiln::codegen {
+
+/// CPU milliseconds of each compile phase (threadCpuMs), for the bench and `--time-passes`.
+struct CompileTimes {
+  double passesMs = 0;   ///< training graph + pass pipeline
+  double emitMs = 0;     ///< kernels and entry functions as LLVM IR
+  double optimizeMs = 0; ///< the O3 pipeline
+  double codegenMs = 0;  ///< machine code (the JIT compiles lazily, at entry lookup)
+  double totalMs() const { return passesMs + emitMs + optimizeMs + codegenMs; }
+  /// "passes 1.2 ms, emit 3.4 ms, O3 50.1 ms, codegen 80.0 ms, total 134.7 ms".
+  std::string str() const;
+};
+
+/// Text dumps for `kilnc print --emit=...`, filled when CompileOptions asks for them.
+struct CompileDumps {
+  std::string optimizedGraph; ///< --emit=opt: the graph after the pass pipeline
+  std::string kernels;        ///< --emit=kernels: one line per kernel with its nodes
+  std::string llvm;           ///< --emit=llvm: the module before O3
+  std::string assembly;       ///< --emit=asm: host assembly of the optimised module
+};
+
+/// What compile does besides the defaults.
+struct CompileOptions {
+  /// The pass pipeline (compiler/passes/Passes.def names). It must end in plan-memory.
+  std::string pipeline = "decompose,fold,simplify,cse,dce,fuse,plan-memory";
+  /// Build the training graph first (buildTrainingGraph) when the graph has train steps and no
+  /// step programs yet; without it only `predict` is compiled.
+  bool training = true;
+  /// Threads of the generated parallel loops; <= 0: the OpenMP default.
+  int threads = 0;
+  /// Verify the graph after every pass (tests turn it on; it costs a print per pass).
+  bool verifyEach = false;
+  bool dumpOptimizedGraph = false;
+  bool dumpKernels = false;
+  bool dumpLlvm = false;
+  bool dumpAsm = false;
+  /// Where the dumps go (null: not filled).
+  CompileDumps *dumps = nullptr;
+  /// Where the phase times go (null: not reported).
+  CompileTimes *times = nullptr;
+};
+
+/// Compiles `g` for the host: the pass pipeline, initial params (weights file or initializers)
+/// in the state buffer, constants in the constants buffer, one LLVM kernel per top-level kernel
+/// node (emitKernel), and one entry per program ("predict" for the outputs, one per step
+/// program), JIT-compiled at O3. An op without an LLVM lowering is an error naming it.
+Expected<std::unique_ptr<Executable>> compile(const Graph &g, const CompileOptions &opts = {});
+
+} // namespace kiln::codegen

@@ -1,0 +1,275 @@
+// ProgramBuilder: kernels for the scheduled nodes and the entry functions that call them in order.
+#include "compiler/codegen/ProgramBuilder.h"
+
+#include "compiler/ir/Printer.h"
+#include "compiler/passes/MemoryPlan.h"
+#include "compiler/support/Diagnostic.h"
+
+#include <llvm/IR/Function.h>
+#include <llvm/IR/Verifier.h>
+
+#include <map>
+#include <set>
+#include <unordered_set>
+
+namespace kiln::codegen {
+
+namespace {
+
+int64_t byteSize(const TensorType &t) { return t.numElements() * int64_t(dtypeSize(t.dtype)); }
+
+/// Builds one entry function: GEPs into the three buffers, a call per kernel node, the updates.
+class EntryEmitter {
+public:
+  EntryEmitter(KernelContext &ctx, const ProgramLayout &layout,
+               const std::unordered_map<const Node *, llvm::Function *> &kernels)
+      : ctx_(ctx), layout_(layout), kernels_(kernels), b_(ctx.context) {}
+
+  Status emit(const EntryPlan &plan) {
+    llvm::Type *ptr = llvm::PointerType::getUnqual(ctx_.context);
+    llvm::Type *i64 = llvm::Type::getInt64Ty(ctx_.context);
+    auto *type = llvm::FunctionType::get(b_.getVoidTy(), {ptr, ptr, ptr, i64}, false);
+    llvm::Function *fn = llvm::Function::Create(type, llvm::Function::ExternalLinkage,
+                                                plan.symbol, ctx_.module);
+    for (llvm::Argument &a : fn->args())
+      a.addAttr(llvm::Attribute::NoUndef);
+    arena_ = fn->getArg(0);
+    state_ = fn->getArg(1);
+    constants_ = fn->getArg(2);
+    run_ = fn->getArg(3);
+    b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_.context, "entry", fn));
+    for (const Node *n : plan.nodes)
+      KILN_TRY(emitNode(*n, plan.training));
+    KILN_TRY(emitUpdates(plan));
+    b_.CreateRetVoid();
+    return Status::ok();
+  }
+
+private:
+  Expected<llvm::Value *> pointer(Value v) {
+    KILN_ASSIGN(BufferSlot s, slotOf(v, layout_, v.name()));
+    llvm::Value *base = s.region == BufferRegion::Arena   ? arena_
+                        : s.region == BufferRegion::State ? state_
+                                                          : constants_;
+    return b_.CreateConstInBoundsGEP1_64(b_.getInt8Ty(), base, uint64_t(s.offset));
+  }
+
+  Status emitNode(const Node &n, bool training) {
+    std::vector<llvm::Value *> args;
+    for (unsigned r = 0; r < n.numResults(); ++r) {
+      KILN_ASSIGN(llvm::Value * p, pointer(Value{const_cast<Node *>(&n), r}));
+      args.push_back(p);
+    }
+    for (Value o : n.operands()) {
+      KILN_ASSIGN(llvm::Value * p, pointer(o));
+      args.push_back(p);
+    }
+    args.push_back(run_);
+    llvm::Function *kernel = kernels_.at(&n);
+    if (n.op() == Op::Dropout && !training) {
+      // Dropout is the identity at inference: its inference kernel, else a copy.
+      if (llvm::Function *inference = ctx_.module.getFunction(kernel->getName().str() +
+                                                              "_inference")) {
+        b_.CreateCall(inference, args);
+        return Status::ok();
+      }
+      if (args[0] != args[1])
+        b_.CreateMemMove(args[0], llvm::MaybeAlign(64), args[1], llvm::MaybeAlign(64),
+                         uint64_t(byteSize(n.type())));
+      return Status::ok();
+    }
+    b_.CreateCall(kernel, args);
+    return Status::ok();
+  }
+
+  /// Copies every update value into its state slot. All updates read the state as it was before
+  /// the step, so updates whose value is itself state (an unchanged param) are copied first, and
+  /// one that reads a slot another update overwrites cannot be ordered (it is refused).
+  Status emitUpdates(const EntryPlan &plan) {
+    std::set<const Node *> targets;
+    for (const StateUpdate &u : plan.updates)
+      targets.insert(u.state);
+    std::vector<const StateUpdate *> ordered;
+    for (const StateUpdate &u : plan.updates)
+      if (u.value.node->isParam()) {
+        if (u.value.node != u.state && targets.count(u.value.node))
+          return Status::error("step '" + plan.name + "': update of '" + u.state->name() +
+                               "' reads param '" + u.value.node->name() +
+                               "', which the same step updates (not supported by --backend=llvm)");
+        ordered.push_back(&u);
+      }
+    for (const StateUpdate &u : plan.updates)
+      if (!u.value.node->isParam())
+        ordered.push_back(&u);
+    for (const StateUpdate *u : ordered) {
+      if (u->value.node == u->state)
+        continue;
+      auto it = layout_.stateOffset.find(u->state);
+      if (it == layout_.stateOffset.end())
+        return errorAt(u->state->loc(), "step '" + plan.name + "' updates '" + u->state->name() +
+                                            "', which is not a param");
+      if (u->value.type() != u->state->type())
+        return errorAt(u->state->loc(), "step '" + plan.name + "': update of '" +
+                                            u->state->name() + "' has type " +
+                                            u->value.type().str() + ", the param " +
+                                            u->state->type().str());
+      llvm::Value *dst = b_.CreateConstInBoundsGEP1_64(b_.getInt8Ty(), state_, it->second);
+      KILN_ASSIGN(llvm::Value * src, pointer(u->value));
+      b_.CreateMemCpy(dst, llvm::MaybeAlign(64), src, llvm::MaybeAlign(64),
+                      uint64_t(byteSize(u->state->type())));
+    }
+    return Status::ok();
+  }
+
+  KernelContext &ctx_;
+  const ProgramLayout &layout_;
+  const std::unordered_map<const Node *, llvm::Function *> &kernels_;
+  llvm::IRBuilder<> b_;
+  llvm::Value *arena_ = nullptr, *state_ = nullptr, *constants_ = nullptr, *run_ = nullptr;
+};
+
+std::string attrText(const AttrValue &v) {
+  struct Visitor {
+    std::string operator()(bool b) const { return b ? "true" : "false"; }
+    std::string operator()(int64_t i) const { return std::to_string(i); }
+    std::string operator()(double d) const { return formatFloat(d); }
+    std::string operator()(const std::string &str) const { return quoteString(str); }
+    std::string operator()(const std::vector<int64_t> &v) const {
+      std::string out = "[";
+      for (int64_t i : v)
+        out += std::to_string(i) + ",";
+      return out + "]";
+    }
+    std::string operator()(const std::vector<double> &v) const {
+      std::string out = "[";
+      for (double d : v)
+        out += formatFloat(d) + ",";
+      return out + "]";
+    }
+    std::string operator()(DType d) const { return std::string(dtypeName(d)); }
+  };
+  return std::visit(Visitor{}, v);
+}
+
+/// What a kernel depends on: op, attributes, operand and result types and, for a fused node, the
+/// body's structure (names left out). Two nodes with the same key get the same kernel, so an
+/// unrolled RNN compiles each distinct step kernel once. Random ops draw from a seed derived from
+/// their name, so they never share (empty key).
+std::string kernelKey(const Node &n) {
+  if (n.info().has(kRandom))
+    return "";
+  std::string key(n.info().mnemonic);
+  for (const auto &[name, value] : n.attrs())
+    key += " " + name + "=" + attrText(value);
+  key += " (";
+  for (Value o : n.operands())
+    key += o.type().str() + ",";
+  key += ") -> (";
+  for (const TensorType &t : n.resultTypes())
+    key += t.str() + ",";
+  key += ")";
+  if (const Graph *body = n.body()) {
+    std::unordered_map<const Node *, size_t> index;
+    key += " {";
+    for (const auto &b : body->nodes()) {
+      if (b->info().has(kRandom) || b->isParam())
+        return "";
+      index[b.get()] = index.size();
+      key += " " + kernelKey(*b);
+      if (b->isConstant()) {
+        // Small constants (folded scalars) are part of the key; large ones are not worth it.
+        if (!b->value() || b->value()->numElements() > 64)
+          return "";
+        for (int64_t i = 0; i < b->value()->numElements(); ++i)
+          key += " " + formatFloat(b->value()->at(i));
+      }
+      for (Value o : b->operands())
+        key += " %" + std::to_string(index.at(o.node)) + ":" + std::to_string(o.index);
+      key += ";";
+    }
+    key += " return";
+    for (Value o : body->outputs())
+      key += " %" + std::to_string(index.at(o.node)) + ":" + std::to_string(o.index);
+    key += " }";
+  }
+  return key;
+}
+
+std::string bodyOps(const Node &n) {
+  if (!n.body())
+    return "";
+  std::string ops;
+  for (const auto &b : n.body()->nodes())
+    if (!b->isInput() && !b->isConstant())
+      ops += (ops.empty() ? "" : ", ") + std::string(b->info().mnemonic);
+  return " [" + ops + "]";
+}
+
+} // namespace
+
+Expected<BufferSlot> slotOf(Value v, const ProgramLayout &layout, const std::string &name) {
+  BufferSlot s;
+  s.name = name;
+  s.dtype = v.type().dtype;
+  s.shape = v.type().shape;
+  if (v.node->isParam()) {
+    s.region = BufferRegion::State;
+    s.offset = layout.stateOffset.at(v.node);
+  } else if (v.node->isConstant()) {
+    s.region = BufferRegion::Constants;
+    s.offset = layout.constantOffset.at(v.node);
+  } else {
+    s.region = BufferRegion::Arena;
+    s.offset = v.node->arenaOffset(v.index);
+    if (s.offset < 0)
+      return errorAt(v.node->loc(), "internal error: value '" + v.name() +
+                                        "' has no arena offset (run plan-memory last)");
+  }
+  return s;
+}
+
+Status buildProgram(KernelContext &ctx, const Graph &g, const ProgramLayout &layout,
+                    const std::vector<EntryPlan> &plans, std::string *listing) {
+  // One kernel per node that some entry runs, in graph order.
+  std::unordered_set<const Node *> scheduled;
+  for (const EntryPlan &p : plans)
+    scheduled.insert(p.nodes.begin(), p.nodes.end());
+  std::unordered_map<const Node *, llvm::Function *> kernels;
+  std::unordered_map<std::string, llvm::Function *> byKey;
+  int index = 0;
+  for (const auto &node : g.nodes()) {
+    const Node *n = node.get();
+    if (!scheduled.count(n))
+      continue;
+    std::string key = kernelKey(*n);
+    llvm::Function *&shared = byKey[key];
+    bool reused = !key.empty() && shared;
+    if (!reused) {
+      std::string symbol =
+          "kiln_k" + std::to_string(index++) + "_" + std::string(n->info().mnemonic);
+      KILN_ASSIGN(llvm::Function * fn, emitKernel(ctx, *n, symbol));
+      if (!key.empty())
+        shared = fn;
+      kernels[n] = fn;
+    } else {
+      kernels[n] = shared;
+    }
+    if (listing)
+      *listing += kernels[n]->getName().str() + ": " + std::string(n->info().mnemonic) + " '" +
+                  n->name() + "'" + bodyOps(*n) + (reused ? " (shared)" : "") + "\n";
+  }
+  EntryEmitter emitter(ctx, layout, kernels);
+  for (const EntryPlan &p : plans) {
+    KILN_TRY(emitter.emit(p));
+    if (listing) {
+      *listing += "entry " + p.name + ":";
+      for (const Node *n : p.nodes)
+        *listing += " " + kernels.at(n)->getName().str();
+      *listing += p.updates.empty() ? "\n" : " + " + std::to_string(p.updates.size()) +
+                                                 " state updates\n";
+    }
+  }
+  return Status::ok();
+}
+
+} // namespace kiln::codegen

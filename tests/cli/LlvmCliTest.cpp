@@ -1,0 +1,146 @@
+// kilnc with --backend=llvm: run and train match the interpreter's files, and print --emit shows
+// the optimised graph, the kernels, the LLVM IR and the host assembly.
+#include "kiln/runtime/Safetensors.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sys/wait.h>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string kilnc() { return std::string(KILN_BINARY_DIR) + "/compiler/driver/kilnc"; }
+
+std::string slurp(const fs::path &p) {
+  std::ifstream f(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+class LlvmCli : public ::testing::Test {
+protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("kiln-llvm-cli-" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string path(const std::string &n) const { return (dir_ / n).string(); }
+
+  /// Runs kilnc (time-limited); stdout into out_, stderr into err_; returns the exit code.
+  int run(const std::string &args) {
+    int status = std::system(("timeout 120 " + kilnc() + " " + args + " >" + path("out") + " 2>" +
+                              path("err"))
+                                 .c_str());
+    out_ = slurp(path("out"));
+    err_ = slurp(path("err"));
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+  fs::path dir_;
+  std::string out_, err_;
+};
+
+/// Largest |a - b| / max(1, |a|, |b|) over all tensors of two files with the same names.
+double worstError(const kiln::NamedTensors &a, const kiln::NamedTensors &b) {
+  if (a.size() != b.size())
+    return INFINITY;
+  double worst = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i].first != b[i].first || a[i].second.shape() != b[i].second.shape())
+      return INFINITY;
+    for (int64_t k = 0; k < a[i].second.numElements(); ++k) {
+      double x = a[i].second.at(k), y = b[i].second.at(k);
+      worst = std::max(worst, std::fabs(x - y) / std::max({1.0, std::fabs(x), std::fabs(y)}));
+    }
+  }
+  return worst;
+}
+
+/// The "loss" of every line of a kilnc train log.
+std::vector<double> losses(const std::string &log) {
+  std::ifstream f(log);
+  std::vector<double> out;
+  for (std::string line; std::getline(f, line);) {
+    size_t at = line.find("\"loss\": ");
+    if (at != std::string::npos)
+      out.push_back(std::stod(line.substr(at + 8)));
+  }
+  return out;
+}
+
+TEST_F(LlvmCli, RunMatchesTheInterpreter) {
+  ASSERT_EQ(run("make-inputs samples/mlp_binary.json -o " + path("in.safetensors")), 0) << err_;
+  ASSERT_EQ(run("run samples/mlp_binary.json --backend=interp --inputs " + path("in.safetensors") +
+                " --output " + path("interp.safetensors")),
+            0)
+      << err_;
+  ASSERT_EQ(run("run samples/mlp_binary.json --backend=llvm --threads 2 --inputs " +
+                path("in.safetensors") + " --output " + path("llvm.safetensors")),
+            0)
+      << err_;
+  auto a = kiln::readSafetensors(path("interp.safetensors"));
+  auto b = kiln::readSafetensors(path("llvm.safetensors"));
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_FALSE(a->empty());
+  EXPECT_LE(worstError(*a, *b), 1e-4);
+}
+
+TEST_F(LlvmCli, TrainMatchesTheInterpreter) {
+  std::string batches = path("b.safetensors");
+  ASSERT_EQ(run("make-inputs samples/mlp_binary.json --batches 3 -o " + batches), 0) << err_;
+  for (std::string backend : {"interp", "llvm"})
+    ASSERT_EQ(run("train samples/mlp_binary.json --backend=" + backend + " --inputs " + batches +
+                  " --steps 6 --log " + path(backend + ".jsonl") + " --save-params " +
+                  path(backend + ".safetensors")),
+              0)
+        << backend << ": " << err_;
+  std::vector<double> interpLosses = losses(path("interp.jsonl"));
+  std::vector<double> llvmLosses = losses(path("llvm.jsonl"));
+  ASSERT_EQ(llvmLosses.size(), 6u);
+  ASSERT_EQ(interpLosses.size(), 6u);
+  for (size_t i = 0; i < 6; ++i)
+    EXPECT_NEAR(llvmLosses[i], interpLosses[i], 1e-4 * std::max(1.0, std::fabs(interpLosses[i])))
+        << "step " << i + 1;
+  auto a = kiln::readSafetensors(path("interp.safetensors"));
+  auto b = kiln::readSafetensors(path("llvm.safetensors"));
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_FALSE(a->empty());
+  EXPECT_LE(worstError(*a, *b), 1e-4);
+}
+
+TEST_F(LlvmCli, PrintEmitsEachStage) {
+  ASSERT_EQ(run("print samples/mlp_binary.json --emit=opt --no-locations"), 0) << err_;
+  EXPECT_NE(out_.find("graph @"), std::string::npos) << out_;
+  EXPECT_NE(out_.find("arena"), std::string::npos) << "the plan shows in the optimised graph";
+  ASSERT_EQ(run("print samples/mlp_binary.json --emit=kernels"), 0) << err_;
+  EXPECT_NE(out_.find("entry predict:"), std::string::npos) << out_;
+  ASSERT_EQ(run("print samples/mlp_binary.json --emit=llvm"), 0) << err_;
+  EXPECT_NE(out_.find("define void @kiln_entry_predict("), std::string::npos) << out_;
+  ASSERT_EQ(run("print samples/mlp_binary.json --emit=asm"), 0) << err_;
+  EXPECT_NE(out_.find("kiln_entry_predict:"), std::string::npos) << out_;
+  ASSERT_EQ(run("print samples/mlp_binary.json --emit=kernels --train"), 0) << err_;
+  EXPECT_NE(out_.find("entry train:"), std::string::npos) << out_;
+}
+
+TEST_F(LlvmCli, IdenticalKernelsAreEmittedOnce) {
+  // The unrolled LSTM repeats one step's kernels per time step: each distinct kernel (same op,
+  // attributes, types and fused body) is emitted once and shared.
+  ASSERT_EQ(run("print samples/lstm.json --emit=kernels"), 0) << err_;
+  size_t shared = 0, own = 0;
+  for (size_t at = 0; (at = out_.find('\n', at)) != std::string::npos; ++at)
+    ++own;
+  for (size_t at = 0; (at = out_.find("(shared)", at)) != std::string::npos; ++at)
+    ++shared;
+  EXPECT_GT(shared, own / 2) << out_;
+}
+
+TEST_F(LlvmCli, DnnlIsStillUnavailable) {
+  EXPECT_EQ(run("run samples/mlp_binary.json --backend=dnnl --inputs x --output y"), 2);
+  EXPECT_NE(err_.find("not available yet"), std::string::npos) << err_;
+}
+
+} // namespace
