@@ -1,10 +1,11 @@
 // kilnc run (one inference run on safetensors in and out) and kilnc make-inputs (random feeds).
 #include "compiler/driver/Commands.h"
 
+#include "compiler/interp/RandomFeeds.h"
+
 #include "kiln/runtime/Safetensors.h"
 
 #include <cstdio>
-#include <random>
 #include <set>
 
 namespace kiln::driver {
@@ -33,25 +34,6 @@ const CommandSpec kMakeInputsSpec{
     {{"output", true, false, "OUT.safetensors"},
      {"seed", true, false, "random seed (default 0)"},
      {"batches", true, false, "add a leading dimension of this many batches"}}};
-
-/// The exclusive upper bound for an integer input: class count, table size or 2.
-int64_t integerRange(const Node &input) {
-  // Not a switch over Op: only three ops give a hint, the rest deliberately none.
-  for (const Use &u : input.uses()) {
-    const Node &user = *u.user;
-    bool labels = user.op() == Op::SoftmaxCrossEntropy || user.op() == Op::Accuracy;
-    if (labels && u.operand == 1)
-      return user.operand(0).type().shape.back();
-    if (user.op() == Op::Gather && u.operand == 1) {
-      auto &shape = user.operand(0).type().shape;
-      auto axis = normalizeAxis(user.attrInt("axis"), int64_t(shape.size()));
-      return axis ? shape[size_t(*axis)] : 1;
-    }
-    if (user.op() == Op::OneHot)
-      return user.attrInt("depth");
-  }
-  return 2;
-}
 
 } // namespace
 
@@ -108,28 +90,10 @@ int runMakeInputs(const std::vector<std::string> &argv) {
   auto graph = loadModel(args->positionals[0]);
   if (!graph)
     return reportError(graph.status());
-  // mt19937_64 is fully specified by the standard; converting its bits by hand (rather than
-  // through <random> distributions) keeps the files identical across standard libraries.
-  std::mt19937_64 rng{static_cast<uint64_t>(*seed)};
-  NamedTensors out;
-  for (Node *in : graph->inputs()) {
-    Shape shape = in->type().shape;
-    if (*batches > 0)
-      shape.insert(shape.begin(), *batches);
-    auto t = Tensor::create(in->type().dtype, shape);
-    if (!t)
-      return reportError(Status::error("input '" + in->name() + "': " + t.message()));
-    int64_t range = isInteger(in->type().dtype) ? integerRange(*in) : 2;
-    for (int64_t i = 0; i < t->numElements(); ++i) {
-      uint64_t bits = rng();
-      if (isFloat(t->dtype()))
-        t->set(i, double(bits >> 11) * 0x1.0p-53);
-      else
-        t->set(i, double(bits % uint64_t(range)));
-    }
-    out.emplace_back(in->name(), t.take());
-  }
-  Status st = writeSafetensors(*args->get("output"), out);
+  auto out = randomFeeds(*graph, uint64_t(*seed), *batches);
+  if (!out)
+    return reportError(out.status());
+  Status st = writeSafetensors(*args->get("output"), *out);
   return st ? kExitOk : reportError(st);
 }
 

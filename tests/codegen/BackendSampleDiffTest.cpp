@@ -16,6 +16,7 @@
 #include "compiler/autodiff/TrainGraph.h"
 #include "compiler/codegen/Compile.h"
 #include "compiler/interp/Interpreter.h"
+#include "compiler/interp/RandomFeeds.h"
 #include "frontend/json/JsonImporter.h"
 
 #include <gtest/gtest.h>
@@ -50,39 +51,6 @@ double worstError(const Tensor &a, const Tensor &b) {
   return worst;
 }
 
-/// The exclusive upper bound for an integer input, as kilnc make-inputs chooses it.
-int64_t integerRange(const Node &input) {
-  for (const Use &u : input.uses()) {
-    const Node &user = *u.user;
-    bool labels = user.op() == Op::SoftmaxCrossEntropy || user.op() == Op::Accuracy;
-    if (labels && u.operand == 1)
-      return user.operand(0).type().shape.back();
-    if (user.op() == Op::Gather && u.operand == 1) {
-      auto &shape = user.operand(0).type().shape;
-      auto axis = normalizeAxis(user.attrInt("axis"), int64_t(shape.size()));
-      return axis ? shape[size_t(*axis)] : 1;
-    }
-    if (user.op() == Op::OneHot)
-      return user.attrInt("depth");
-  }
-  return 2;
-}
-
-NamedTensors randomFeeds(const Graph &g, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  NamedTensors feeds;
-  for (Node *in : g.inputs()) {
-    Tensor t(in->type().dtype, in->type().shape);
-    int64_t range = isInteger(t.dtype()) ? integerRange(*in) : 2;
-    for (int64_t i = 0; i < t.numElements(); ++i) {
-      uint64_t bits = rng();
-      t.set(i, isFloat(t.dtype()) ? double(bits >> 11) * 0x1.0p-53 : double(bits % uint64_t(range)));
-    }
-    feeds.emplace_back(in->name(), std::move(t));
-  }
-  return feeds;
-}
-
 std::vector<std::string> sampleNames() {
   std::vector<std::string> names;
   for (auto &e : std::filesystem::directory_iterator(std::string(KILN_SOURCE_DIR) + "/samples"))
@@ -113,7 +81,7 @@ TEST_P(SampleDiff, InferenceAndTrainingMatchTheInterpreter) {
   ASSERT_TRUE(exe.ok()) << exe.message();
   std::cout << "[ compile  ] " << GetParam() << ": " << times.str() << "\n";
 
-  NamedTensors feeds = randomFeeds(*g, 11);
+  NamedTensors feeds = randomFeeds(*g, 11).take();
   auto want = interp->run(feeds);
   ASSERT_TRUE(want.ok()) << want.message();
   auto got = (*exe)->run(feeds);
@@ -127,9 +95,10 @@ TEST_P(SampleDiff, InferenceAndTrainingMatchTheInterpreter) {
 
   for (int step = 0; step < kSteps; ++step)
     for (const StepProgram &p : reference.stepPrograms()) {
-      if (step >= kFreeRounds)
+      if (step >= kFreeRounds) {
         ASSERT_TRUE((*exe)->setParams(interp->params()));
-      NamedTensors stepFeeds = randomFeeds(*g, 100 + uint64_t(step));
+      }
+      NamedTensors stepFeeds = randomFeeds(*g, 100 + uint64_t(step)).take();
       auto w = interp->trainStep(p.name, stepFeeds);
       ASSERT_TRUE(w.ok()) << w.message();
       auto r = (*exe)->trainStep(p.name, stepFeeds);
