@@ -94,35 +94,35 @@ Status Parser::parseStatement() {
 
 // ---- statements ----
 
-Status Parser::parseInput() {
+Status Parser::parseSourceHead(const char *keyword, SourceHead &head) {
   consume();
-  Token nameTok = tok_;
-  KILN_ASSIGN(std::string name, parseDefName("input"));
+  head.nameTok = tok_;
+  KILN_ASSIGN(head.name, parseDefName(keyword));
   KILN_TRY(expect(TokenKind::Colon, "expected ':' after value name"));
-  TensorType type;
-  KILN_TRY(parseType(type));
-  Token arenaTok = tok_;
-  std::vector<int64_t> arena;
-  KILN_TRY(parseArena(arena));
-  std::optional<Loc> loc;
-  KILN_TRY(parseLoc(loc));
-  KILN_ASSIGN(Node * n, g_.addInput(name, type, locOf(nameTok)));
-  KILN_TRY(applyArena(n, arenaTok, arena));
+  KILN_TRY(parseType(head.type));
+  head.arenaTok = tok_;
+  return parseArena(head.arena);
+}
+
+Status Parser::finishSource(Node *n, const SourceHead &head, const std::optional<Loc> &loc) {
+  KILN_TRY(applyArena(n, head.arenaTok, head.arena));
   if (loc)
     n->setLoc(*loc);
   return Status::ok();
 }
 
+Status Parser::parseInput() {
+  SourceHead head;
+  KILN_TRY(parseSourceHead("input", head));
+  std::optional<Loc> loc;
+  KILN_TRY(parseLoc(loc));
+  KILN_ASSIGN(Node * n, g_.addInput(head.name, head.type, locOf(head.nameTok)));
+  return finishSource(n, head, loc);
+}
+
 Status Parser::parseParam() {
-  consume();
-  Token nameTok = tok_;
-  KILN_ASSIGN(std::string name, parseDefName("param"));
-  KILN_TRY(expect(TokenKind::Colon, "expected ':' after value name"));
-  TensorType type;
-  KILN_TRY(parseType(type));
-  Token arenaTok = tok_;
-  std::vector<int64_t> arena;
-  KILN_TRY(parseArena(arena));
+  SourceHead head;
+  KILN_TRY(parseSourceHead("param", head));
   Initializer init;
   if (atWord("init")) {
     consume();
@@ -139,40 +139,28 @@ Status Parser::parseParam() {
   if (at(TokenKind::Equal)) {
     consume();
     Tensor t;
-    KILN_TRY(parseDense(type, "param '" + name + "'", t));
+    KILN_TRY(parseDense(head.type, "param '" + head.name + "'", t));
     value = std::move(t);
   }
   std::optional<Loc> loc;
   KILN_TRY(parseLoc(loc));
-  KILN_ASSIGN(Node * n, g_.addParam(name, type, std::move(init), trainable, locOf(nameTok)));
-  KILN_TRY(applyArena(n, arenaTok, arena));
+  KILN_ASSIGN(Node * n, g_.addParam(head.name, head.type, std::move(init), trainable,
+                                    locOf(head.nameTok)));
   if (value)
     n->setValue(std::make_shared<const Tensor>(std::move(*value)));
-  if (loc)
-    n->setLoc(*loc);
-  return Status::ok();
+  return finishSource(n, head, loc);
 }
 
 Status Parser::parseConst() {
-  consume();
-  Token nameTok = tok_;
-  KILN_ASSIGN(std::string name, parseDefName("const"));
-  KILN_TRY(expect(TokenKind::Colon, "expected ':' after value name"));
-  TensorType type;
-  KILN_TRY(parseType(type));
-  Token arenaTok = tok_;
-  std::vector<int64_t> arena;
-  KILN_TRY(parseArena(arena));
+  SourceHead head;
+  KILN_TRY(parseSourceHead("const", head));
   KILN_TRY(expect(TokenKind::Equal, "expected '= dense<...>' after a constant's type"));
   Tensor value;
-  KILN_TRY(parseDense(type, "const '" + name + "'", value));
+  KILN_TRY(parseDense(head.type, "const '" + head.name + "'", value));
   std::optional<Loc> loc;
   KILN_TRY(parseLoc(loc));
-  KILN_ASSIGN(Node * n, g_.addConstant(name, std::move(value), locOf(nameTok)));
-  KILN_TRY(applyArena(n, arenaTok, arena));
-  if (loc)
-    n->setLoc(*loc);
-  return Status::ok();
+  KILN_ASSIGN(Node * n, g_.addConstant(head.name, std::move(value), locOf(head.nameTok)));
+  return finishSource(n, head, loc);
 }
 
 Status Parser::parseNode() {

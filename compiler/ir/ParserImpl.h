@@ -49,6 +49,19 @@ private:
   // ---- pieces ----
   Status parseHeader();
   Status parseStatement();
+  /// What every source declaration (input, param, const) starts with: the keyword, the name,
+  /// ':', the type and an optional arena plan.
+  struct SourceHead {
+    Token nameTok;
+    std::string name;
+    TensorType type;
+    Token arenaTok;
+    std::vector<int64_t> arena;
+  };
+  Status parseSourceHead(const char *keyword, SourceHead &head);
+  /// What every source declaration ends with: its loc(...), then the node gets its arena plan
+  /// and location.
+  Status finishSource(Node *n, const SourceHead &head, const std::optional<Loc> &loc);
   Status parseInput();
   Status parseParam();
   Status parseConst();
