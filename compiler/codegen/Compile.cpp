@@ -2,7 +2,7 @@
 #include "compiler/codegen/Compile.h"
 
 #include "compiler/autodiff/TrainGraph.h"
-#include "compiler/codegen/AssemblyDump.h"
+#include "compiler/codegen/ModuleCompiler.h"
 #include "compiler/codegen/ProgramBuilder.h"
 #include "compiler/ir/Init.h"
 #include "compiler/ir/Printer.h"
@@ -12,7 +12,10 @@
 
 #include <llvm/Support/raw_ostream.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <thread>
 #include <cstring>
 #include <unordered_set>
 
@@ -21,12 +24,25 @@ namespace kiln::codegen {
 std::string CompileTimes::str() const {
   char buf[160];
   std::snprintf(buf, sizeof buf,
-                "passes %.1f ms, emit %.1f ms, O3 %.1f ms, codegen %.1f ms, total %.1f ms",
-                passesMs, emitMs, optimizeMs, codegenMs, totalMs());
+                "passes %.1f ms, emit %.1f ms, O3 %.1f ms, codegen %.1f ms, total %.1f ms CPU, "
+                "%.1f ms wall",
+                passesMs, emitMs, optimizeMs, codegenMs, totalMs(), wallMs);
   return buf;
 }
 
 namespace {
+
+double wallNowMs() {
+  using namespace std::chrono;
+  return duration<double, std::milli>(steady_clock::now().time_since_epoch()).count();
+}
+
+/// How many modules (and compile threads) a graph's kernels are spread over.
+int partitionCount(const CompileOptions &opts, size_t kernelNodes) {
+  int threads = opts.compileThreads > 0 ? opts.compileThreads
+                                        : int(std::max(1u, std::thread::hardware_concurrency()));
+  return std::max(1, std::min({threads, 8, int(kernelNodes)}));
+}
 
 int64_t alignUp(int64_t n) { return (n + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment; }
 
@@ -148,6 +164,7 @@ Status planEntries(const Graph &g, const ProgramLayout &layout,
 
 Expected<std::unique_ptr<Executable>> compile(const Graph &source, const CompileOptions &opts) {
   CompileTimes times;
+  double wallStart = wallNowMs();
   double start = threadCpuMs();
   Graph g = source.clone();
   if (opts.training && !g.trainSteps().empty() && g.stepPrograms().empty()) {
@@ -176,30 +193,43 @@ Expected<std::unique_ptr<Executable>> compile(const Graph &source, const Compile
   KILN_TRY(planEntries(g, layout, names, plans, spec));
 
   KILN_ASSIGN(std::unique_ptr<Jit> jit, Jit::create());
-  auto context = std::make_unique<llvm::LLVMContext>();
-  std::unique_ptr<llvm::Module> module = jit->newModule(g.name(), *context);
-  KernelContext kctx{*context, *module, jit->target(), g.seed()};
-  KILN_TRY(buildProgram(kctx, g, layout, plans,
-                        opts.dumps && opts.dumpKernels ? &opts.dumps->kernels : nullptr));
-  jit->applyTargetAttributes(*module);
-  if (opts.dumps && opts.dumpLlvm) {
-    llvm::raw_string_ostream os(opts.dumps->llvm);
-    module->print(os, nullptr);
+  std::vector<ModuleUnit> units(size_t(partitionCount(opts, g.nodes().size())));
+  std::vector<KernelContext> parts;
+  for (size_t i = 0; i < units.size(); ++i) {
+    units[i].context = std::make_unique<llvm::LLVMContext>();
+    units[i].module = jit->newModule(g.name() + (i ? "." + std::to_string(i) : ""),
+                                     *units[i].context);
+    parts.push_back(KernelContext{*units[i].context, *units[i].module, jit->target(), g.seed()});
   }
+  KILN_TRY(buildProgram(parts, g, layout, plans,
+                        opts.dumps && opts.dumpKernels ? &opts.dumps->kernels : nullptr));
+  // Partitions nothing was placed in (tiny graphs) are dropped rather than compiled empty.
+  units.erase(std::remove_if(units.begin() + 1, units.end(),
+                             [](const ModuleUnit &u) { return u.module->empty(); }),
+              units.end());
+  for (ModuleUnit &u : units)
+    jit->applyTargetAttributes(*u.module);
   times.emitMs = threadCpuMs() - start;
-  if (opts.dumps && opts.dumpAsm) {
-    KILN_ASSIGN(opts.dumps->assembly, printAssembly(*module, jit->target()));
+  for (ModuleUnit &u : units) {
+    if (opts.dumps && opts.dumpLlvm) {
+      llvm::raw_string_ostream os(opts.dumps->llvm);
+      u.module->print(os, nullptr);
+    }
+    if (opts.dumps && opts.dumpAsm) {
+      KILN_ASSIGN(std::string text, printAssembly(*u.module, jit->target()));
+      opts.dumps->assembly += text;
+    }
   }
 
-  KILN_TRY(jit->addModule(std::move(module), std::move(context)));
+  KILN_TRY(jit->addModules(units, /*parallel=*/true));
   times.optimizeMs = jit->lastOptimizeMs();
-  start = threadCpuMs();
+  times.codegenMs = jit->lastCodegenMs();
   for (size_t i = 0; i < plans.size(); ++i) {
     KILN_ASSIGN(void *address, jit->lookup(plans[i].symbol));
     spec.entries[i].function = reinterpret_cast<EntryFunction>(address);
   }
-  times.codegenMs = threadCpuMs() - start;
   spec.keepAlive = std::shared_ptr<Jit>(std::move(jit));
+  times.wallMs = wallNowMs() - wallStart;
   if (opts.times)
     *opts.times = times;
   return Executable::create(std::move(spec));

@@ -11,14 +11,16 @@
 
 namespace kiln::codegen {
 
-/// CPU milliseconds of each compile phase (threadCpuMs), for the bench and `--time-passes`.
+/// CPU milliseconds of each compile phase (threadCpuMs; the LLVM phases summed over their
+/// threads), and the wall-clock time of the whole compile, for the bench and `--time-passes`.
 struct CompileTimes {
   double passesMs = 0;   ///< training graph + pass pipeline
   double emitMs = 0;     ///< kernels and entry functions as LLVM IR
-  double optimizeMs = 0; ///< the O3 pipeline
-  double codegenMs = 0;  ///< machine code (the JIT compiles lazily, at entry lookup)
+  double optimizeMs = 0; ///< the LLVM optimisation pipeline (ModuleCompiler.h)
+  double codegenMs = 0;  ///< machine code
+  double wallMs = 0;     ///< everything, by the clock (less than the CPU total when parallel)
   double totalMs() const { return passesMs + emitMs + optimizeMs + codegenMs; }
-  /// "passes 1.2 ms, emit 3.4 ms, O3 50.1 ms, codegen 80.0 ms, total 134.7 ms".
+  /// "passes 1.2 ms, emit 3.4 ms, O3 50.1 ms, codegen 80.0 ms, total 134.7 ms CPU, 80.2 ms wall".
   std::string str() const;
 };
 
@@ -26,8 +28,8 @@ struct CompileTimes {
 struct CompileDumps {
   std::string optimizedGraph; ///< --emit=opt: the graph after the pass pipeline
   std::string kernels;        ///< --emit=kernels: one line per kernel with its nodes
-  std::string llvm;           ///< --emit=llvm: the module before O3
-  std::string assembly;       ///< --emit=asm: host assembly of the optimised module
+  std::string llvm;           ///< --emit=llvm: the modules before optimisation, entries' first
+  std::string assembly;       ///< --emit=asm: host assembly of the optimised modules
 };
 
 /// What compile does besides the defaults.
@@ -39,6 +41,9 @@ struct CompileOptions {
   bool training = true;
   /// Threads of the generated parallel loops; <= 0: the OpenMP default.
   int threads = 0;
+  /// Threads LLVM compiles on: the kernels are spread over this many modules, optimised and
+  /// compiled in parallel (at most 8); <= 0: one per hardware thread.
+  int compileThreads = 0;
   /// Verify the graph after every pass (tests turn it on; it costs a print per pass).
   bool verifyEach = false;
   bool dumpOptimizedGraph = false;
@@ -54,7 +59,7 @@ struct CompileOptions {
 /// Compiles `g` for the host: the pass pipeline, initial params (weights file or initializers)
 /// in the state buffer, constants in the constants buffer, one LLVM kernel per top-level kernel
 /// node (emitKernel), and one entry per program ("predict" for the outputs, one per step
-/// program), JIT-compiled at O3. An op without an LLVM lowering is an error naming it.
+/// program), optimised and compiled on compileThreads threads and linked by the JIT. An op without an LLVM lowering is an error naming it.
 Expected<std::unique_ptr<Executable>> compile(const Graph &g, const CompileOptions &opts = {});
 
 } // namespace kiln::codegen

@@ -1,19 +1,16 @@
-// Jit: ORC LLJIT for the host CPU, an O3 new-pass-manager pipeline, and the kernel ABI symbols.
+// Jit: ORC LLJIT for the host CPU, linking objects compiled by ModuleCompiler, and the kernel ABI.
 #include "compiler/codegen/Jit.h"
+
+#include "compiler/codegen/ModuleCompiler.h"
 
 #include "kiln/runtime/Parallel.h"
 
-#include <llvm/Analysis/CGSCCPassManager.h>
-#include <llvm/Analysis/LoopAnalysisManager.h>
 #include <llvm/ExecutionEngine/Orc/Core.h>
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
-#include <llvm/IR/PassManager.h>
-#include <llvm/IR/Verifier.h>
-#include <llvm/Passes/PassBuilder.h>
 #include <llvm/Support/Error.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
@@ -21,7 +18,6 @@
 #include <llvm/TargetParser/Host.h>
 
 #include <ctime>
-#include <mutex>
 
 namespace kiln::codegen {
 
@@ -52,8 +48,6 @@ double threadCpuMs() {
 
 struct Jit::Impl {
   std::unique_ptr<llvm::orc::LLJIT> lljit;
-  std::unique_ptr<llvm::TargetMachine> machine; // used only to optimise modules for the host
-  std::mutex mutex;                             // the pass pipeline is not re-entrant per JIT
 };
 
 Jit::Jit(std::unique_ptr<Impl> impl, HostTarget target)
@@ -87,10 +81,6 @@ Expected<std::unique_ptr<Jit>> Jit::create() {
   jtmb.setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
 
   auto impl = std::make_unique<Impl>();
-  auto machine = jtmb.createTargetMachine();
-  if (!machine)
-    return toStatus(machine.takeError(), "cannot create the host target machine");
-  impl->machine = std::move(*machine);
 
   auto lljit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(jtmb).create();
   if (!lljit)
@@ -136,32 +126,21 @@ void Jit::applyTargetAttributes(llvm::Module &module) const {
 
 Status Jit::addModule(std::unique_ptr<llvm::Module> module,
                       std::unique_ptr<llvm::LLVMContext> context) {
-  std::string problems;
-  llvm::raw_string_ostream os(problems);
-  if (llvm::verifyModule(*module, &os))
-    return Status::error("error: generated LLVM module '" + module->getName().str() +
-                         "' does not verify: " + os.str());
-  {
-    std::lock_guard<std::mutex> lock(impl_->mutex);
-    double start = threadCpuMs();
-    // The standard new-PM O3 pipeline, with the host target's cost model for vectorisation.
-    llvm::LoopAnalysisManager lam;
-    llvm::FunctionAnalysisManager fam;
-    llvm::CGSCCAnalysisManager cgam;
-    llvm::ModuleAnalysisManager mam;
-    llvm::PassBuilder pb(impl_->machine.get());
-    pb.registerModuleAnalyses(mam);
-    pb.registerCGSCCAnalyses(cgam);
-    pb.registerFunctionAnalyses(fam);
-    pb.registerLoopAnalyses(lam);
-    pb.crossRegisterProxies(lam, fam, cgam, mam);
-    llvm::ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3);
-    mpm.run(*module, mam);
-    lastOptimizeMs_ = threadCpuMs() - start;
-  }
-  llvm::orc::ThreadSafeModule tsm(std::move(module), std::move(context));
-  if (auto err = impl_->lljit->addIRModule(std::move(tsm)))
-    return toStatus(std::move(err), "cannot add a module to the JIT");
+  std::vector<ModuleUnit> units(1);
+  units[0].context = std::move(context);
+  units[0].module = std::move(module);
+  return addModules(units, /*parallel=*/false);
+}
+
+Status Jit::addModules(std::vector<ModuleUnit> &units, bool parallel) {
+  ModuleCompileTimes times;
+  KILN_ASSIGN(auto objects, compileModules(units, target_, parallel, &times));
+  lastOptimizeMs_ = times.optimizeCpuMs;
+  lastCodegenMs_ = times.codegenCpuMs;
+  lastWallMs_ = times.wallMs;
+  for (auto &object : objects)
+    if (auto err = impl_->lljit->addObjectFile(std::move(object)))
+      return toStatus(std::move(err), "cannot add compiled code to the JIT");
   return Status::ok();
 }
 

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 // Forward declarations keep LLVM's headers out of every file that includes this one: only
 // compiler/codegen's own sources include LLVM.
@@ -15,6 +16,8 @@ class Module;
 } // namespace llvm
 
 namespace kiln::codegen {
+
+struct ModuleUnit;
 
 /// What the JIT compiles for: the host's CPU and the vector facts kernels are specialised to.
 struct HostTarget {
@@ -33,8 +36,8 @@ struct HostTarget {
 /// wall time, other processes' load on a shared machine does not inflate it.
 double threadCpuMs();
 
-/// One ORC LLJIT for the host. Modules added to it are optimised at O3 (new pass manager) for the
-/// host CPU, then compiled lazily on the first lookup. The functions of KernelABI.def resolve to
+/// One ORC LLJIT for the host. Modules added to it are optimised (ModuleCompiler.h) and compiled
+/// to machine code for the host CPU right away, then linked in. The functions of KernelABI.def resolve to
 /// the runtime's definitions. Create it once and keep it: creation costs milliseconds.
 class Jit {
 public:
@@ -48,16 +51,22 @@ public:
   /// The host target the JIT compiles for.
   const HostTarget &target() const { return target_; }
 
-  /// Optimises `module` (which must live in `context`) at O3 and hands both to the JIT. Fails if
-  /// the module does not verify or defines a symbol that already exists.
+  /// Optimises `module` (which must live in `context`), compiles it to machine code and links
+  /// it into the JIT. Fails if the module does not verify or defines a symbol that already exists.
   Status addModule(std::unique_ptr<llvm::Module> module,
                    std::unique_ptr<llvm::LLVMContext> context);
+  /// The same for several modules that may call each other's external functions, optimised and
+  /// compiled on one thread each when `parallel` (ModuleCompiler.h). The units are consumed.
+  Status addModules(std::vector<ModuleUnit> &units, bool parallel);
 
   /// The address of a symbol defined by an added module (compiling it if needed), or an error.
   Expected<void *> lookup(std::string_view name);
 
-  /// CPU milliseconds the O3 pipeline took in the last addModule (for compile-time reports).
+  /// CPU milliseconds (summed over threads) the optimisation pipeline and the machine-code step
+  /// took in the last addModule(s), and the wall-clock milliseconds of the whole call.
   double lastOptimizeMs() const { return lastOptimizeMs_; }
+  double lastCodegenMs() const { return lastCodegenMs_; }
+  double lastWallMs() const { return lastWallMs_; }
 
   /// A symbol name not yet handed out by this JIT: `prefix` followed by a counter.
   std::string uniqueName(std::string_view prefix);
@@ -76,6 +85,8 @@ private:
   HostTarget target_;
   uint64_t nextName_ = 0;
   double lastOptimizeMs_ = 0;
+  double lastCodegenMs_ = 0;
+  double lastWallMs_ = 0;
 };
 
 } // namespace kiln::codegen

@@ -8,6 +8,7 @@
 #include <llvm/IR/Function.h>
 #include <llvm/IR/Verifier.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <unordered_set>
@@ -26,26 +27,53 @@ public:
       : ctx_(ctx), layout_(layout), kernels_(kernels), b_(ctx.context) {}
 
   Status emit(const EntryPlan &plan) {
-    llvm::Type *ptr = llvm::PointerType::getUnqual(ctx_.context);
-    llvm::Type *i64 = llvm::Type::getInt64Ty(ctx_.context);
-    auto *type = llvm::FunctionType::get(b_.getVoidTy(), {ptr, ptr, ptr, i64}, false);
-    llvm::Function *fn = llvm::Function::Create(type, llvm::Function::ExternalLinkage,
-                                                plan.symbol, ctx_.module);
-    for (llvm::Argument &a : fn->args())
-      a.addAttr(llvm::Attribute::NoUndef);
-    arena_ = fn->getArg(0);
-    state_ = fn->getArg(1);
-    constants_ = fn->getArg(2);
-    run_ = fn->getArg(3);
-    b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_.context, "entry", fn));
-    for (const Node *n : plan.nodes)
-      KILN_TRY(emitNode(*n, plan.training));
+    llvm::Function *fn = newFunction(plan.symbol, llvm::Function::ExternalLinkage);
+    // The kernel calls go into internal functions of at most kCallsPerPart calls each: LLVM's
+    // instruction selection and scheduling grow faster than linearly with the size of a basic
+    // block, and an unrolled LSTM's step has more than a thousand calls.
+    for (size_t first = 0; first < plan.nodes.size(); first += kCallsPerPart) {
+      llvm::Function *part = newFunction(plan.symbol + ".part" + std::to_string(first / kCallsPerPart),
+                                         llvm::Function::InternalLinkage);
+      part->addFnAttr(llvm::Attribute::NoInline);
+      size_t last = std::min(plan.nodes.size(), first + kCallsPerPart);
+      for (size_t i = first; i < last; ++i)
+        KILN_TRY(emitNode(*plan.nodes[i], plan.training));
+      b_.CreateRetVoid();
+      enter(fn, /*newBlock=*/false);
+      b_.CreateCall(part, {arena_, state_, constants_, run_});
+    }
     KILN_TRY(emitUpdates(plan));
     b_.CreateRetVoid();
     return Status::ok();
   }
 
 private:
+  static constexpr size_t kCallsPerPart = 64;
+
+  /// A new `void name(ptr arena, ptr state, ptr constants, i64 run)` to emit into.
+  llvm::Function *newFunction(const std::string &name, llvm::Function::LinkageTypes linkage) {
+    llvm::Type *ptr = llvm::PointerType::getUnqual(ctx_.context);
+    llvm::Type *i64 = llvm::Type::getInt64Ty(ctx_.context);
+    auto *type = llvm::FunctionType::get(b_.getVoidTy(), {ptr, ptr, ptr, i64}, false);
+    llvm::Function *fn = llvm::Function::Create(type, linkage, name, ctx_.module);
+    for (llvm::Argument &a : fn->args())
+      a.addAttr(llvm::Attribute::NoUndef);
+    fn->addFnAttr(llvm::Attribute::NoUnwind);
+    enter(fn, /*newBlock=*/true);
+    return fn;
+  }
+
+  /// Continues emitting at the end of `fn`, whose arguments become the buffer bases.
+  void enter(llvm::Function *fn, bool newBlock) {
+    arena_ = fn->getArg(0);
+    state_ = fn->getArg(1);
+    constants_ = fn->getArg(2);
+    run_ = fn->getArg(3);
+    if (newBlock)
+      llvm::BasicBlock::Create(ctx_.context, "entry", fn);
+    b_.SetInsertPoint(&fn->back());
+  }
+
   Expected<llvm::Value *> pointer(Value v) {
     KILN_ASSIGN(BufferSlot s, slotOf(v, layout_, v.name()));
     llvm::Value *base = s.region == BufferRegion::Arena   ? arena_
@@ -68,9 +96,9 @@ private:
     llvm::Function *kernel = kernels_.at(&n);
     if (n.op() == Op::Dropout && !training) {
       // Dropout is the identity at inference: its inference kernel, else a copy.
-      if (llvm::Function *inference = ctx_.module.getFunction(kernel->getName().str() +
-                                                              "_inference")) {
-        b_.CreateCall(inference, args);
+      if (llvm::Function *inference =
+              kernel->getParent()->getFunction(kernel->getName().str() + "_inference")) {
+        b_.CreateCall(callee(inference), args);
         return Status::ok();
       }
       if (args[0] != args[1])
@@ -78,8 +106,23 @@ private:
                          uint64_t(byteSize(n.type())));
       return Status::ok();
     }
-    b_.CreateCall(kernel, args);
+    b_.CreateCall(callee(kernel), args);
     return Status::ok();
+  }
+
+  /// `kernel` as the entry's module sees it: itself, or a declaration when another partition
+  /// defines it (the JIT links the two).
+  llvm::FunctionCallee callee(llvm::Function *kernel) {
+    if (kernel->getParent() == &ctx_.module)
+      return kernel;
+    // Types belong to a context: rebuild the kernel signature (pointers, then the i64 run
+    // counter) in the entry module's.
+    std::vector<llvm::Type *> params;
+    for (llvm::Type *t : kernel->getFunctionType()->params())
+      params.push_back(t->isPointerTy() ? static_cast<llvm::Type *>(b_.getPtrTy())
+                                        : static_cast<llvm::Type *>(b_.getInt64Ty()));
+    return ctx_.module.getOrInsertFunction(
+        kernel->getName(), llvm::FunctionType::get(b_.getVoidTy(), params, false));
   }
 
   /// Copies every update value into its state slot. All updates read the state as it was before
@@ -228,8 +271,14 @@ Expected<BufferSlot> slotOf(Value v, const ProgramLayout &layout, const std::str
   return s;
 }
 
-Status buildProgram(KernelContext &ctx, const Graph &g, const ProgramLayout &layout,
-                    const std::vector<EntryPlan> &plans, std::string *listing) {
+Status buildProgram(std::vector<KernelContext> &parts, const Graph &g,
+                    const ProgramLayout &layout, const std::vector<EntryPlan> &plans,
+                    std::string *listing) {
+  if (parts.empty())
+    return Status::error("internal error: buildProgram needs at least one module");
+  // Instructions emitted into each partition so far: a new kernel goes to the lightest one, so
+  // the partitions take about the same time to compile on their threads.
+  std::vector<unsigned> weight(parts.size(), 0);
   // One kernel per node that some entry runs, in graph order.
   std::unordered_set<const Node *> scheduled;
   for (const EntryPlan &p : plans)
@@ -247,7 +296,9 @@ Status buildProgram(KernelContext &ctx, const Graph &g, const ProgramLayout &lay
     if (!reused) {
       std::string symbol =
           "kiln_k" + std::to_string(index++) + "_" + std::string(n->info().mnemonic);
-      KILN_ASSIGN(llvm::Function * fn, emitKernel(ctx, *n, symbol));
+      size_t part = size_t(std::min_element(weight.begin(), weight.end()) - weight.begin());
+      KILN_ASSIGN(llvm::Function * fn, emitKernel(parts[part], *n, symbol));
+      weight[part] = parts[part].module.getInstructionCount();
       if (!key.empty())
         shared = fn;
       kernels[n] = fn;
@@ -258,7 +309,7 @@ Status buildProgram(KernelContext &ctx, const Graph &g, const ProgramLayout &lay
       *listing += kernels[n]->getName().str() + ": " + std::string(n->info().mnemonic) + " '" +
                   n->name() + "'" + bodyOps(*n) + (reused ? " (shared)" : "") + "\n";
   }
-  EntryEmitter emitter(ctx, layout, kernels);
+  EntryEmitter emitter(parts[0], layout, kernels);
   for (const EntryPlan &p : plans) {
     KILN_TRY(emitter.emit(p));
     if (listing) {

@@ -32,11 +32,15 @@ struct EntryPlan {
 };
 
 /// Emits a kernel (emitKernel) for every node that some plan runs, and each plan's entry function
-/// `void symbol(ptr arena, ptr state, ptr constants, i64 run)`. In a non-training entry a dropout
+/// `void symbol(ptr arena, ptr state, ptr constants, i64 run)`. Kernels are spread over the
+/// modules of `parts` (each in its own LLVMContext, to be compiled on its own thread), balanced
+/// by instruction count; the entries go into parts[0] and call kernels of other parts through
+/// declarations. In a non-training entry a dropout
 /// calls its kernel's `<symbol>_inference` variant if the emitter made one, else copies its
 /// operand (dropout is the identity at inference). `listing`, if not null, gets one line per
 /// kernel: its symbol, op, node name and (for fused nodes) the body's ops.
-Status buildProgram(KernelContext &ctx, const Graph &g, const ProgramLayout &layout,
-                    const std::vector<EntryPlan> &plans, std::string *listing);
+Status buildProgram(std::vector<KernelContext> &parts, const Graph &g,
+                    const ProgramLayout &layout, const std::vector<EntryPlan> &plans,
+                    std::string *listing);
 
 } // namespace kiln::codegen
