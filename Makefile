@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all bootstrap build test demo bench clean
+.PHONY: all bootstrap build test demo bench fuzz-graphs clean
 
 all: build
 
@@ -25,6 +25,13 @@ demo: build
 # Speed is measured here, never asserted in tests: the generated GEMM against oneDNN's sgemm.
 bench: build
 	$(BUILD)/bench/gemm_bench
+
+# The random-graph differential fuzzer's long mode (make test runs 500 graphs): LLVM backend
+# against the interpreter. FUZZ_GRAPHS and FUZZ_SEED pick how many graphs and where to start.
+FUZZ_GRAPHS ?= 5000
+FUZZ_SEED ?= 0
+fuzz-graphs: build
+	KILN_FUZZ_GRAPHS=$(FUZZ_GRAPHS) KILN_FUZZ_SEED=$(FUZZ_SEED) $(BUILD)/tests/kiln_codegen_tests --gtest_filter='*GraphFuzz*'
 
 clean:
 	rm -rf $(BUILD)
