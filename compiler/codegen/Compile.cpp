@@ -95,9 +95,12 @@ Status layoutSources(const Graph &g, ProgramLayout &layout, ExecutableSpec &spec
     if (v->byteSize())
       std::memcpy(spec.constants.data() + offset, v->raw(), v->byteSize());
   }
-  for (Node *in : g.inputs())
+  for (Node *in : g.inputs()) {
     spec.inputs.push_back(BufferSlot{in->name(), in->type().dtype, in->type().shape,
                                      BufferRegion::Arena, in->arenaOffset()});
+    spec.inputSources[in->name()] =
+        SourceRef{in->loc().known() ? in->loc().str() : std::string(), in->loc().path};
+  }
   return Status::ok();
 }
 

@@ -24,7 +24,7 @@ int reportError(const Status &status);
 int reportUsage(const CommandSpec &spec, const std::string &message);
 
 /// The backends kilnc knows: the reference interpreter and LLVM-generated code (JIT). `auto`
-/// means the interpreter until every op has an LLVM lowering.
+/// (the default) means LLVM-generated code.
 enum class Backend { Interp, Llvm };
 /// Resolves --backend (default auto). Sets `exitCode` and returns nullopt when unusable.
 std::optional<Backend> resolveBackend(const CommandSpec &spec, const ParsedArgs &args, int &exitCode);
@@ -52,6 +52,8 @@ public:
   virtual Expected<NamedTensors> trainStep(const std::string &step, const NamedTensors &feeds) = 0;
   virtual NamedTensors params() const = 0;
   virtual Status setParams(const NamedTensors &values) = 0;
+  virtual uint64_t runCount() const = 0;
+  virtual void setRunCount(uint64_t count) = 0;
 };
 
 /// Applies --params P.safetensors, if given, to the engine's state.

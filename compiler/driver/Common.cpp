@@ -74,6 +74,8 @@ public:
   }
   NamedTensors params() const override { return impl_->params(); }
   Status setParams(const NamedTensors &values) override { return impl_->setParams(values); }
+  uint64_t runCount() const override { return impl_->runCount(); }
+  void setRunCount(uint64_t count) override { impl_->setRunCount(count); }
 
 private:
   std::unique_ptr<T> impl_;
@@ -110,7 +112,7 @@ Status applyParamsFlag(const ParsedArgs &args, Engine &engine) {
 
 std::vector<FlagSpec> commonRunFlags() {
   return {
-      {"backend", true, false, "auto|llvm|dnnl|interp (default auto = interp for now, see docs/cli.md)"},
+      {"backend", true, false, "auto|llvm|dnnl|interp (default auto: llvm, see docs/cli.md)"},
       {"threads", true, false, "worker threads of llvm's parallel loops (interp: single-threaded)"},
       {"params", true, false, "P.safetensors: start from these param values"},
   };
@@ -126,11 +128,11 @@ std::optional<Backend> resolveBackend(const CommandSpec &spec, const ParsedArgs 
       return std::nullopt;
     }
   }
-  // `auto` stays the interpreter until the random-graph differential fuzzer has shown the LLVM
-  // backend equal to it on arbitrary graphs (issue 4); then it becomes llvm.
-  if (b == "auto" || b == "interp")
+  // `auto` is llvm: every op has an LLVM lowering and the random-graph differential fuzzer shows
+  // it equal to the interpreter. It will choose per node between llvm and oneDNN (issue 5).
+  if (b == "interp")
     return Backend::Interp;
-  if (b == "llvm")
+  if (b == "auto" || b == "llvm")
     return Backend::Llvm;
   if (b == "dnnl") {
     std::fprintf(stderr, "kilnc %s: backend '%s' is not available yet in this build; use "

@@ -23,6 +23,15 @@ char *alignedBuffer(size_t bytes) {
   return p;
 }
 
+/// "file:line:col: error: message (json path)", the compiler's located-diagnostic form.
+Status locatedError(const SourceRef *where, const std::string &message) {
+  std::string text = where && !where->loc.empty() ? where->loc + ": " : "";
+  text += "error: " + message;
+  if (where && !where->path.empty())
+    text += " (" + where->path + ")";
+  return Status::error(text);
+}
+
 std::string typeString(DType dt, const Shape &shape) {
   return std::string(dtypeName(dt)) + shapeToString(shape);
 }
@@ -117,6 +126,10 @@ const EntryPoint *Executable::findEntry(const std::string &name) const {
 
 Expected<NamedTensors> Executable::call(const EntryPoint &entry, const NamedTensors &feeds,
                                         bool requireAll) {
+  auto inputError = [&](const BufferSlot &slot, const std::string &message) {
+    auto it = spec_.inputSources.find(slot.name);
+    return locatedError(it == spec_.inputSources.end() ? nullptr : &it->second, message);
+  };
   std::unordered_map<std::string, const BufferSlot *> inputs;
   for (const BufferSlot &s : spec_.inputs)
     inputs[s.name] = &s;
@@ -129,8 +142,8 @@ Expected<NamedTensors> Executable::call(const EntryPoint &entry, const NamedTens
                            "'");
     const BufferSlot &s = *it->second;
     if (t.dtype() != s.dtype || t.shape() != s.shape)
-      return Status::error("input '" + name + "' expects " + typeString(s.dtype, s.shape) +
-                           ", fed " + typeString(t.dtype(), t.shape()));
+      return inputError(s, "input '" + name + "' expects " + typeString(s.dtype, s.shape) +
+                              ", fed " + typeString(t.dtype(), t.shape()));
     if (!fed.insert(name).second)
       return Status::error("input '" + name + "' is fed twice");
   }
@@ -138,8 +151,8 @@ Expected<NamedTensors> Executable::call(const EntryPoint &entry, const NamedTens
                                            entry.requiredInputs.end());
   for (const BufferSlot &s : spec_.inputs)
     if ((requireAll || required.count(s.name)) && !fed.count(s.name))
-      return Status::error("input '" + s.name + "' (" + typeString(s.dtype, s.shape) +
-                           ") is not fed");
+      return inputError(s, "input '" + s.name + "' (" + typeString(s.dtype, s.shape) +
+                              ") is not fed");
   for (const auto &[name, t] : feeds) {
     const BufferSlot &s = *inputs.at(name);
     if (s.offset >= 0 && t.byteSize())

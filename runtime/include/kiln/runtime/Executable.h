@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace kiln {
@@ -41,8 +42,16 @@ struct EntryPoint {
 };
 
 /// Everything the compiler hands to the runtime to make an Executable.
+/// Where the graph declares a value ("file:line:col" and the JSON path; either may be empty).
+struct SourceRef {
+  std::string loc, path;
+};
+
 struct ExecutableSpec {
   std::string graphName;
+  /// Declarations of the inputs by name, so that a bad feed is reported where the input is
+  /// declared, as the interpreter does.
+  std::unordered_map<std::string, SourceRef> inputSources;
   int64_t arenaBytes = 0;
   std::vector<BufferSlot> inputs;  ///< every graph input (arena; offset -1 if never read)
   std::vector<BufferSlot> params;  ///< every param and optimizer slot (state), in graph order
@@ -78,6 +87,8 @@ public:
   Status setParams(const NamedTensors &values);
   /// Number of run/trainStep calls so far: the stream counter of the next run's random ops.
   uint64_t runCount() const { return runCount_; }
+  /// Sets the run counter, as when resuming from a checkpoint (Checkpoint.h).
+  void setRunCount(uint64_t count) { runCount_ = count; }
 
   const std::string &graphName() const { return spec_.graphName; }
   /// Names of the entries ("predict" first when present).
