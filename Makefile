@@ -22,9 +22,12 @@ test: build
 demo: build
 	@scripts/demo.sh $(BUILD)
 
-# Speed is measured here, never asserted in tests: the generated GEMM against oneDNN's sgemm.
+# Speed is measured here, never asserted in tests: the generated GEMM against oneDNN's sgemm,
+# then every sample's compile time, step time, GFLOP/s against the measured FMA peak, memory
+# plan and its own GEMM shapes against oneDNN (docs/bench.md).
 bench: build
 	$(BUILD)/bench/gemm_bench
+	$(BUILD)/bench/sample_bench
 
 # The random-graph differential fuzzer's long mode (make test runs 500 graphs): LLVM backend
 # against the interpreter. FUZZ_GRAPHS and FUZZ_SEED pick how many graphs and where to start.
