@@ -8,12 +8,19 @@
 
 namespace kiln {
 
+/// What Status::ok() returns; converts to an ok Status. A type of its own because C++ accepts
+/// `someStatus.ok()` as a call of the static factory: with a plain Status that expression would
+/// always be true, and a test asserting it would check nothing. OkStatus has no conversion to
+/// bool, so the mistake does not compile (use `isOk()` or the bool conversion instead).
+struct OkStatus {};
+
 /// The result of an operation that can fail on user input. An error carries one complete,
 /// already formatted message (for located errors: "file:line:col: error: ...").
 class [[nodiscard]] Status {
 public:
   Status() = default;
-  static Status ok() { return Status(); }
+  Status(OkStatus) {}
+  static OkStatus ok() { return {}; }
   static Status error(std::string message) { return Status(std::move(message), false); }
 
   bool isOk() const { return ok_; }
@@ -36,7 +43,7 @@ public:
 
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
-  Status status() const { return ok() ? Status::ok() : std::get<Status>(v_); }
+  Status status() const { return ok() ? Status() : std::get<Status>(v_); }
   const std::string &message() const { return std::get<Status>(v_).message(); }
 
   T &operator*() & { return std::get<T>(v_); }
