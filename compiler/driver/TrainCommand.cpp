@@ -3,6 +3,7 @@
 #include "compiler/driver/Commands.h"
 
 #include "compiler/autodiff/TrainGraph.h"
+#include "kiln/runtime/Checkpoint.h"
 #include "kiln/runtime/FileUtil.h"
 #include "kiln/runtime/Safetensors.h"
 
@@ -17,17 +18,25 @@ namespace {
 CommandSpec trainSpec() {
   CommandSpec s{"train",
                 "MODEL.json --inputs BATCHES.safetensors --steps N [--step NAME]... [--log LOG.jsonl] "
-                "[--save-params P.safetensors]",
+                "[--save-params P.safetensors] [--save-checkpoint C.safetensors] [--resume C.safetensors]",
                 "Runs N training steps. Each tensor in BATCHES has one more leading dimension than\n"
                 "its graph input: the batches; step i uses batch i mod count. With several --step\n"
                 "flags every training step runs them in the order given; without any, every train\n"
-                "step of the graph runs, in the order the graph declares them.",
+                "step of the graph runs, in the order the graph declares them. --resume continues a\n"
+                "run from its checkpoint: N counts the steps of the whole run, so a run of 10 steps\n"
+                "equals one of 4 steps, saved, then resumed with --steps 10, bit for bit.",
                 1,
                 {{"inputs", true, false, "BATCHES.safetensors"},
                  {"steps", true, false, "number of training steps"},
                  {"step", true, true, "a named train step to run (repeatable)"},
                  {"log", true, false, "LOG.jsonl: one JSON object per step and named step"},
-                 {"save-params", true, false, "P.safetensors: every param after the last step"}}};
+                 {"save-params", true, false, "P.safetensors: every param after the last step"},
+                 {"save-checkpoint", true, false,
+                  "C.safetensors: params, optimizer slots, counters and the step reached, after the "
+                  "last step (written atomically)"},
+                 {"checkpoint-every", true, false,
+                  "K: also write the checkpoint after every K steps (needs --save-checkpoint)"},
+                 {"resume", true, false, "C.safetensors: a checkpoint of this model to continue from"}}};
   for (auto &f : commonRunFlags())
     s.flags.push_back(f);
   return s;
@@ -72,6 +81,28 @@ Status checkBatches(const Graph &g, const NamedTensors &batches, const std::stri
                            n->type().str());
   }
   return Status::ok();
+}
+
+/// Writes the engine's whole state (every param of the training graph: the model's params,
+/// optimizer slots and step counters) with the run counter and the steps done.
+Status saveCheckpoint(const std::string &path, const Graph &training, Engine &engine,
+                      int64_t stepsDone) {
+  Checkpoint ckpt;
+  ckpt.graph = training.name();
+  ckpt.runCount = engine.runCount();
+  ckpt.step = stepsDone;
+  ckpt.state = engine.params();
+  return writeCheckpoint(path, ckpt);
+}
+
+/// Loads a checkpoint into the engine after checking it fits; returns the steps it had done.
+Expected<int64_t> resumeFrom(const std::string &path, const Graph &training, Engine &engine) {
+  KILN_ASSIGN(Checkpoint ckpt, readCheckpoint(path));
+  KILN_TRY(checkCheckpoint(ckpt, training.name(), engine.params(), path));
+  if (Status st = engine.setParams(ckpt.state); !st)
+    return Status::error(path + ": error: " + st.message());
+  engine.setRunCount(ckpt.runCount);
+  return ckpt.step;
 }
 
 } // namespace
@@ -127,9 +158,26 @@ int runTrain(const std::vector<std::string> &argv) {
   Engine &interp = **engine;
   if (Status st = applyParamsFlag(*args, interp); !st)
     return reportError(st);
+  auto every = intFlag(spec, *args, "checkpoint-every", 0, 1'000'000'000, exit);
+  if (!every)
+    return exit;
+  auto checkpointFile = args->get("save-checkpoint");
+  if (*every > 0 && !checkpointFile)
+    return reportUsage(spec, "--checkpoint-every needs --save-checkpoint");
+  int64_t first = 0;
+  if (auto r = args->get("resume")) {
+    auto resumed = resumeFrom(*r, *training, interp);
+    if (!resumed)
+      return reportError(resumed.status());
+    first = *resumed;
+    if (first > *steps)
+      return reportError(Status::error(*r + ": error: the checkpoint is at step " +
+                                       std::to_string(first) + ", past --steps " +
+                                       std::to_string(*steps)));
+  }
 
   std::string log;
-  for (int64_t i = 0; i < *steps; ++i) {
+  for (int64_t i = first; i < *steps; ++i) {
     auto feeds = sliceBatch(*batches, i);
     if (!feeds)
       return reportError(feeds.status());
@@ -148,7 +196,14 @@ int runTrain(const std::vector<std::string> &argv) {
       if (i + 1 == *steps || (i + 1) % std::max<int64_t>(1, *steps / 10) == 0)
         std::fputs(line.c_str(), stdout);
     }
+    bool last = i + 1 == *steps;
+    if (checkpointFile && (last || (*every > 0 && (i + 1) % *every == 0)))
+      if (Status st = saveCheckpoint(*checkpointFile, *training, interp, i + 1); !st)
+        return reportError(st);
   }
+  if (checkpointFile && first == *steps) // resumed at the end: nothing ran, keep it anyway
+    if (Status st = saveCheckpoint(*checkpointFile, *training, interp, first); !st)
+      return reportError(st);
   if (auto l = args->get("log"))
     if (Status st = writeFileAtomic(*l, log); !st)
       return reportError(st);

@@ -62,6 +62,8 @@ public:
   Status setParams(const NamedTensors &values);
   /// Number of run/evaluate/trainStep calls so far: the stream counter of the next run's random ops.
   uint64_t runCount() const { return runCount_; }
+  /// Sets the run counter, as when resuming from a checkpoint (kiln/runtime/Checkpoint.h).
+  void setRunCount(uint64_t count) { runCount_ = count; }
   /// The decomposed graph being interpreted.
   const Graph &graph() const { return *graph_; }
 

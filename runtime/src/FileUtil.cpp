@@ -76,6 +76,13 @@ Status writeFileAtomic(const std::string &path, std::string_view contents) {
     ::unlink(tmp.c_str());
     return Status::error(msg);
   }
+  // The rename is durable only once the directory entry is on disk too.
+  std::string dir = path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/') + 1);
+  int dirFd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dirFd >= 0) {
+    ::fsync(dirFd);
+    ::close(dirFd);
+  }
   return Status::ok();
 }
 

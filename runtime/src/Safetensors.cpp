@@ -24,7 +24,8 @@ Status err(const std::string &path, const std::string &msg) {
 
 } // namespace
 
-Expected<NamedTensors> parseSafetensors(std::string_view bytes, const std::string &path) {
+Expected<NamedTensors> parseSafetensors(std::string_view bytes, const std::string &path,
+                                        SafetensorsMetadata *metadata) {
   if (bytes.size() < 8)
     return err(path, "file is shorter than its 8-byte header length");
   uint64_t n = 0;
@@ -64,8 +65,18 @@ Expected<NamedTensors> parseSafetensors(std::string_view bytes, const std::strin
   };
   std::vector<Entry> entries;
   for (auto &[name, info] : j.items()) {
-    if (name == "__metadata__")
+    if (name == "__metadata__") {
+      if (!metadata)
+        continue;
+      if (!info.is_object())
+        return err(path, "'__metadata__' is not an object");
+      for (auto &[key, value] : info.items()) {
+        if (!value.is_string())
+          return err(path, "'__metadata__' entry '" + key + "' is not a string");
+        metadata->emplace_back(key, value.get<std::string>());
+      }
       continue;
+    }
     std::string where = "tensor '" + name + "': ";
     if (!info.is_object())
       return err(path, where + "entry is not an object");
@@ -133,13 +144,20 @@ Expected<NamedTensors> parseSafetensors(std::string_view bytes, const std::strin
   return ordered;
 }
 
-Expected<NamedTensors> readSafetensors(const std::string &path) {
+Expected<NamedTensors> readSafetensors(const std::string &path, SafetensorsMetadata *metadata) {
   KILN_ASSIGN(std::string bytes, readFile(path));
-  return parseSafetensors(bytes, path);
+  return parseSafetensors(bytes, path, metadata);
 }
 
-std::string serializeSafetensors(const NamedTensors &tensors) {
+std::string serializeSafetensors(const NamedTensors &tensors,
+                                 const SafetensorsMetadata &metadata) {
   nlohmann::ordered_json header = nlohmann::ordered_json::object();
+  if (!metadata.empty()) {
+    nlohmann::ordered_json m = nlohmann::ordered_json::object();
+    for (auto &[key, value] : metadata)
+      m[key] = value;
+    header["__metadata__"] = std::move(m);
+  }
   uint64_t offset = 0;
   for (auto &[name, t] : tensors) {
     header[name] = {{"dtype", std::string(safetensorsName(t.dtype()))},
@@ -161,8 +179,9 @@ std::string serializeSafetensors(const NamedTensors &tensors) {
   return out;
 }
 
-Status writeSafetensors(const std::string &path, const NamedTensors &tensors) {
-  return writeFileAtomic(path, serializeSafetensors(tensors));
+Status writeSafetensors(const std::string &path, const NamedTensors &tensors,
+                        const SafetensorsMetadata &metadata) {
+  return writeFileAtomic(path, serializeSafetensors(tensors, metadata));
 }
 
 } // namespace kiln

@@ -39,6 +39,7 @@ Result run(const std::string &args) {
     r.exitCode = WEXITSTATUS(status);
   r.out = slurp(dir / "out");
   r.err = slurp(dir / "err");
+  fs::remove_all(dir);
   return r;
 }
 

@@ -22,6 +22,7 @@ int run(const std::string &args, std::string *err = nullptr) {
     std::ifstream f(errFile);
     *err = std::string(std::istreambuf_iterator<char>(f), {});
   }
+  fs::remove(errFile);
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
@@ -128,6 +129,89 @@ TEST_F(TrainCli, PrintTrainShowsTheStepProgram) {
   EXPECT_NE(text.find("step @train"), std::string::npos);
   // The printed training graph loads back as a model.
   EXPECT_EQ(run("check " + out), 0);
+}
+
+// A small model with dropout (random streams) and Adam (slots, step counter): everything a
+// resumed run must restore to continue exactly.
+const char *kDropoutAdam = R"({
+  "format": "kiln-graph", "version": 1, "name": "drop_adam", "seed": 7,
+  "inputs": [{"name": "x", "dtype": "f32", "shape": [16, 10]},
+             {"name": "y", "dtype": "f32", "shape": [16, 1]}],
+  "params": [{"name": "d1_w", "shape": [10, 12], "init": "glorot_uniform"},
+             {"name": "d1_b", "shape": [12], "init": "zeros"},
+             {"name": "d2_w", "shape": [12, 1], "init": "glorot_uniform"},
+             {"name": "d2_b", "shape": [1], "init": "zeros"}],
+  "nodes": [
+    {"name": "h", "op": "dense", "inputs": ["x", "d1_w", "d1_b"], "attrs": {"activation": "relu"}},
+    {"name": "hd", "op": "dropout", "inputs": ["h"], "attrs": {"rate": 0.3, "seed": 3}},
+    {"name": "prob", "op": "dense", "inputs": ["hd", "d2_w", "d2_b"], "attrs": {"activation": "sigmoid"}},
+    {"name": "loss", "op": "binary_cross_entropy", "inputs": ["prob", "y"]}],
+  "outputs": ["prob", "loss"],
+  "train": {"loss": "loss", "optimizer": {"kind": "adam", "lr": 0.01}}
+})";
+
+std::string slurp(const std::string &path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+class TrainResume : public TrainCli, public ::testing::WithParamInterface<const char *> {};
+
+TEST_P(TrainResume, TenStepsEqualFourSavedAndSixResumedBitForBit) {
+  std::string backend = std::string(" --backend=") + GetParam();
+  std::string model = path("drop_adam.json"), b = path("b.safetensors");
+  std::ofstream(model) << kDropoutAdam;
+  ASSERT_EQ(run("make-inputs " + model + " --batches 3 --seed 5 -o " + b), 0);
+  std::string err, common = model + backend + " --inputs " + b;
+  ASSERT_EQ(run("train " + common + " --steps 10 --log " + path("full.jsonl") +
+                    " --save-checkpoint " + path("full.ckpt") + " --save-params " + path("full.p"),
+                &err),
+            0)
+      << err;
+  ASSERT_EQ(run("train " + common + " --steps 4 --log " + path("a.jsonl") +
+                    " --save-checkpoint " + path("half.ckpt"),
+                &err),
+            0)
+      << err;
+  ASSERT_EQ(run("train " + common + " --steps 10 --resume " + path("half.ckpt") + " --log " +
+                    path("b.jsonl") + " --save-checkpoint " + path("resumed.ckpt") +
+                    " --save-params " + path("resumed.p"),
+                &err),
+            0)
+      << err;
+  // The logs print every loss to 9 significant digits; the files hold every bit.
+  auto full = lines(path("full.jsonl")), a = lines(path("a.jsonl")), rest = lines(path("b.jsonl"));
+  ASSERT_EQ(a.size(), 4u);
+  ASSERT_EQ(rest.size(), 6u);
+  a.insert(a.end(), rest.begin(), rest.end());
+  EXPECT_EQ(a, full);
+  std::string params = slurp(path("full.p"));
+  ASSERT_FALSE(params.empty());
+  EXPECT_EQ(slurp(path("resumed.p")), params);
+  EXPECT_EQ(slurp(path("resumed.ckpt")), slurp(path("full.ckpt")));
+  // The losses move (dropout masks differ per step): equal logs are not a constant.
+  EXPECT_NE(full[0].substr(full[0].find("loss")), full[1].substr(full[1].find("loss")));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, TrainResume, ::testing::Values("interp", "llvm"));
+
+TEST_F(TrainCli, ResumeRefusesAnotherModelsCheckpoint) {
+  std::string model = path("drop_adam.json"), b = path("b.safetensors"), mb = path("mb.safetensors");
+  std::ofstream(model) << kDropoutAdam;
+  ASSERT_EQ(run("make-inputs samples/mlp_binary.json --batches 2 -o " + mb), 0);
+  ASSERT_EQ(run("train samples/mlp_binary.json --inputs " + mb + " --steps 2 --save-checkpoint " +
+                path("mlp.ckpt")),
+            0);
+  ASSERT_EQ(run("make-inputs " + model + " --batches 2 -o " + b), 0);
+  std::string err;
+  EXPECT_EQ(run("train " + model + " --inputs " + b + " --steps 4 --resume " + path("mlp.ckpt"), &err), 1);
+  EXPECT_NE(err.find(path("mlp.ckpt") + ": error: "), std::string::npos) << err;
+  EXPECT_NE(err.find("mlp_binary"), std::string::npos) << err;
+  // A checkpoint beyond the requested steps is refused too.
+  ASSERT_EQ(run("train samples/mlp_binary.json --inputs " + mb + " --steps 1 --resume " + path("mlp.ckpt"), &err), 1);
+  EXPECT_NE(err.find("step 2"), std::string::npos) << err;
+  // --checkpoint-every without a file is a usage error.
+  EXPECT_EQ(run("train samples/mlp_binary.json --inputs " + mb + " --steps 2 --checkpoint-every 1"), 2);
 }
 
 } // namespace
