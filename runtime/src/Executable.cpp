@@ -81,12 +81,14 @@ Expected<std::unique_ptr<Executable>> Executable::create(ExecutableSpec spec) {
       KILN_TRY(fits(s, sizeOf(s.region)));
   }
   std::unique_ptr<Executable> exe(new Executable(std::move(spec)));
-  exe->arena_.reset(alignedBuffer(size_t(exe->spec_.arenaBytes)));
+  // One arena up front, so that a model too large for memory fails here and not on a run.
+  Buffer arena(alignedBuffer(size_t(exe->spec_.arenaBytes)));
   exe->state_.reset(alignedBuffer(exe->spec_.initialState.size()));
   exe->constants_.reset(alignedBuffer(exe->spec_.constants.size()));
-  if (!exe->arena_ || !exe->state_ || !exe->constants_)
+  if (!arena || !exe->state_ || !exe->constants_)
     return Status::error("executable: cannot allocate " + std::to_string(exe->spec_.arenaBytes) +
                          " bytes of arena");
+  exe->freeArenas_.push_back(std::move(arena));
   if (!exe->spec_.initialState.empty())
     std::memcpy(exe->state_.get(), exe->spec_.initialState.data(),
                 exe->spec_.initialState.size());
@@ -98,10 +100,42 @@ Expected<std::unique_ptr<Executable>> Executable::create(ExecutableSpec spec) {
   return exe;
 }
 
-char *Executable::regionBase(BufferRegion r) {
+Executable::Buffer Executable::acquireArena() {
+  {
+    std::lock_guard<std::mutex> lock(arenaMutex_);
+    if (!freeArenas_.empty()) {
+      Buffer a = std::move(freeArenas_.back());
+      freeArenas_.pop_back();
+      return a;
+    }
+  }
+  return Buffer(alignedBuffer(size_t(spec_.arenaBytes)));
+}
+
+void Executable::releaseArena(Buffer arena) {
+  std::lock_guard<std::mutex> lock(arenaMutex_);
+  freeArenas_.push_back(std::move(arena));
+}
+
+std::shared_lock<std::shared_mutex> Executable::readLock() const {
+  std::lock_guard<std::mutex> turn(turnstile_);
+  return std::shared_lock<std::shared_mutex>(stateMutex_);
+}
+
+std::unique_lock<std::shared_mutex> Executable::writeLock() const {
+  std::lock_guard<std::mutex> turn(turnstile_); // new readers wait behind this writer
+  return std::unique_lock<std::shared_mutex>(stateMutex_);
+}
+
+void Executable::setRunCount(uint64_t count) {
+  auto lock = writeLock();
+  runCount_ = count;
+}
+
+char *Executable::regionBase(BufferRegion r, char *arena) {
   switch (r) {
   case BufferRegion::Arena:
-    return arena_.get();
+    return arena;
   case BufferRegion::State:
     return state_.get();
   case BufferRegion::Constants:
@@ -153,27 +187,42 @@ Expected<NamedTensors> Executable::call(const EntryPoint &entry, const NamedTens
     if ((requireAll || required.count(s.name)) && !fed.count(s.name))
       return inputError(s, "input '" + s.name + "' (" + typeString(s.dtype, s.shape) +
                               ") is not fed");
+  // Inference only reads the state: many may run at once. A step writes it: it runs alone.
+  std::shared_lock<std::shared_mutex> shared;
+  std::unique_lock<std::shared_mutex> exclusive;
+  if (entry.name == "predict")
+    shared = readLock();
+  else
+    exclusive = writeLock();
+  Buffer arena = acquireArena();
+  if (!arena)
+    return Status::error("executable: cannot allocate " + std::to_string(spec_.arenaBytes) +
+                         " bytes of arena");
   for (const auto &[name, t] : feeds) {
     const BufferSlot &s = *inputs.at(name);
     if (s.offset >= 0 && t.byteSize())
-      std::memcpy(arena_.get() + s.offset, t.raw(), t.byteSize());
+      std::memcpy(arena.get() + s.offset, t.raw(), t.byteSize());
   }
   if (spec_.threads > 0)
-    runtime::setNumThreads(spec_.threads);
-  (void)runtime::takeKernelError(); // a fault left over from another executable is not ours
-  entry.function(arena_.get(), state_.get(), constants_.get(), int64_t(runCount_++));
+    runtime::setNumThreads(spec_.threads); // this thread's OpenMP setting only
+  // Faults recorded by this call's kernels, on whichever threads run them, land here.
+  runtime::KernelErrorScope faults;
+  entry.function(arena.get(), state_.get(), constants_.get(), int64_t(runCount_++));
   // A kernel that met a run-time fault (a gather index out of range) recorded a located message
   // and wrote zeros; the run is an error. Known gap: a step program's updates have already been
-  // written to the state by then (issue 9 makes faulting steps leave the state untouched).
-  if (std::string fault = runtime::takeKernelError(); !fault.empty())
+  // written to the state by then.
+  if (std::string fault = faults.take(); !fault.empty()) {
+    releaseArena(std::move(arena));
     return Status::error(fault);
+  }
   NamedTensors out;
   for (const BufferSlot &s : entry.results) {
     Tensor t(s.dtype, s.shape);
     if (t.byteSize())
-      std::memcpy(t.raw(), regionBase(s.region) + s.offset, t.byteSize());
+      std::memcpy(t.raw(), regionBase(s.region, arena.get()) + s.offset, t.byteSize());
     out.emplace_back(s.name, std::move(t));
   }
+  releaseArena(std::move(arena));
   return out;
 }
 
@@ -198,6 +247,7 @@ Expected<NamedTensors> Executable::trainStep(const std::string &step, const Name
 }
 
 const NamedTensors Executable::params() const {
+  auto lock = readLock();
   NamedTensors out;
   for (const BufferSlot &s : spec_.params) {
     Tensor t(s.dtype, s.shape);
@@ -222,6 +272,7 @@ Status Executable::setParams(const NamedTensors &values) {
       return Status::error("setParams: param '" + name + "' is " + typeString(s.dtype, s.shape) +
                            ", given " + typeString(t.dtype(), t.shape()));
   }
+  auto lock = writeLock();
   for (const auto &[name, t] : values)
     if (t.byteSize())
       std::memcpy(state_.get() + byName.at(name)->offset, t.raw(), t.byteSize());

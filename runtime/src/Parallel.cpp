@@ -42,6 +42,17 @@ thread_local int64_t tlsScratchBytes = 0;
 
 } // namespace
 
+struct kiln::runtime::KernelErrorScope::Slot {
+  std::mutex mutex;
+  std::string message;
+};
+
+namespace {
+// Where this thread's kernel faults go: the innermost KernelErrorScope, set on the calling
+// thread by the scope and on OpenMP workers by kiln_parallel_for; null: the process-wide slot.
+thread_local kiln::runtime::KernelErrorScope::Slot *tlsErrorSlot = nullptr;
+} // namespace
+
 extern "C" void kiln_parallel_for(KilnParallelBody body, void *ctx, int64_t n, int64_t grain) {
   if (n <= 0)
     return;
@@ -54,8 +65,12 @@ extern "C" void kiln_parallel_for(KilnParallelBody body, void *ctx, int64_t n, i
     body(ctx, 0, n);
     return;
   }
+  kiln::runtime::KernelErrorScope::Slot *errors = tlsErrorSlot;
 #pragma omp parallel num_threads(static_cast <int>(threads))
   {
+    // Workers report faults to the scope of the thread that started the loop.
+    kiln::runtime::KernelErrorScope::Slot *saved = tlsErrorSlot;
+    tlsErrorSlot = errors;
     // Static contiguous chunks: each thread gets one range, the first n % t ranges one longer,
     // so neighbouring iterations (which share packed panels) stay on one thread.
     int64_t t = omp_get_num_threads();
@@ -65,6 +80,7 @@ extern "C" void kiln_parallel_for(KilnParallelBody body, void *ctx, int64_t n, i
     int64_t end = begin + base + (id < extra ? 1 : 0);
     if (begin < end)
       body(ctx, begin, end);
+    tlsErrorSlot = saved;
   }
 }
 
@@ -88,8 +104,10 @@ std::string kernelError;
 } // namespace
 
 extern "C" void kiln_runtime_error(void *message, int64_t value) {
-  std::lock_guard<std::mutex> lock(kernelErrorMutex);
-  if (!kernelError.empty())
+  kiln::runtime::KernelErrorScope::Slot *slot = tlsErrorSlot;
+  std::lock_guard<std::mutex> lock(slot ? slot->mutex : kernelErrorMutex);
+  std::string &first = slot ? slot->message : kernelError;
+  if (!first.empty())
     return;
   // The ABI passes every data pointer as Ptr (void *); this one is a C string.
   const char *m = static_cast<const char *>(message);
@@ -97,7 +115,7 @@ extern "C" void kiln_runtime_error(void *message, int64_t value) {
   size_t at = text.find("{}");
   if (at != std::string::npos)
     text.replace(at, 2, std::to_string(value));
-  kernelError = std::move(text);
+  first = std::move(text);
 }
 
 namespace kiln::runtime {
@@ -113,6 +131,20 @@ int numThreads() { return omp_in_parallel() ? 1 : omp_get_max_threads(); }
 std::string takeKernelError() {
   std::lock_guard<std::mutex> lock(kernelErrorMutex);
   return std::exchange(kernelError, std::string());
+}
+
+KernelErrorScope::KernelErrorScope() : slot_(new Slot), previous_(tlsErrorSlot) {
+  tlsErrorSlot = slot_;
+}
+
+KernelErrorScope::~KernelErrorScope() {
+  tlsErrorSlot = previous_;
+  delete slot_;
+}
+
+std::string KernelErrorScope::take() {
+  std::lock_guard<std::mutex> lock(slot_->mutex);
+  return std::exchange(slot_->message, std::string());
 }
 
 std::span<const AbiSymbol> kernelAbiSymbols() {

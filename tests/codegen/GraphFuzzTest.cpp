@@ -198,7 +198,7 @@ TEST(GraphFuzzTable, GraphsAreDeterministicValidAndCoverEveryFuzzedOp) {
   FuzzOptions opts;
   for (uint64_t seed = 0; seed < 400; ++seed) {
     Graph g = randomGraph(seed, opts);
-    ASSERT_TRUE(verify(g).ok()) << "seed " << seed << ": " << verify(g).message();
+    ASSERT_TRUE(verify(g).isOk()) << "seed " << seed << ": " << verify(g).message();
     int opNodes = 0;
     for (const auto &n : g.nodes())
       if (!n->info().has(kSource)) {

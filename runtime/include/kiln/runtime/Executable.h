@@ -5,9 +5,12 @@
 #include "kiln/runtime/Status.h"
 #include "kiln/runtime/Tensor.h"
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -62,9 +65,15 @@ struct ExecutableSpec {
   std::shared_ptr<void> keepAlive; ///< owns the code (the JIT) the entry functions live in
 };
 
-/// A compiled graph: owns the 64-byte aligned arena, the persistent state (params, optimizer
+/// A compiled graph: owns the 64-byte aligned arenas, the persistent state (params, optimizer
 /// slots, counters in one buffer), the constants and the run counter. Its API mirrors the
 /// interpreter's (compiler/interp/Interpreter.h), so tests can run both on the same feeds.
+///
+/// Threading contract (docs/architecture.md, "Threading"): `run` (inference) may be called from many threads
+/// at once; each call works in an arena of its own (kept in a pool for reuse) and reads the
+/// state. `trainStep`, `setParams` and `setRunCount` are exclusive: they wait for running calls
+/// and block new ones while they run, so a predict sees the params before or after a step,
+/// never half of it. A kernel fault is reported to the call that caused it.
 class Executable {
 public:
   /// Takes the spec's buffers and code; checks that every slot fits its buffer.
@@ -86,9 +95,9 @@ public:
   /// nothing is changed).
   Status setParams(const NamedTensors &values);
   /// Number of run/trainStep calls so far: the stream counter of the next run's random ops.
-  uint64_t runCount() const { return runCount_; }
+  uint64_t runCount() const { return runCount_.load(); }
   /// Sets the run counter, as when resuming from a checkpoint (Checkpoint.h).
-  void setRunCount(uint64_t count) { runCount_ = count; }
+  void setRunCount(uint64_t count);
 
   const std::string &graphName() const { return spec_.graphName; }
   /// Names of the entries ("predict" first when present).
@@ -105,14 +114,27 @@ private:
   explicit Executable(ExecutableSpec spec);
   Expected<NamedTensors> call(const EntryPoint &entry, const NamedTensors &feeds,
                               bool requireAll);
-  char *regionBase(BufferRegion r);
+  char *regionBase(BufferRegion r, char *arena);
 
   ExecutableSpec spec_;
   struct AlignedFree {
     void operator()(char *p) const;
   };
-  std::unique_ptr<char, AlignedFree> arena_, state_, constants_;
-  uint64_t runCount_ = 0;
+  using Buffer = std::unique_ptr<char, AlignedFree>;
+  /// An arena from the pool, or a new one; returned with releaseArena.
+  Buffer acquireArena();
+  void releaseArena(Buffer arena);
+
+  Buffer state_, constants_;
+  std::mutex arenaMutex_;
+  std::vector<Buffer> freeArenas_;        ///< guarded by arenaMutex_
+  mutable std::shared_mutex stateMutex_;  ///< shared: run, params; exclusive: steps, setters
+  /// Taken briefly before stateMutex_ and held by a writer while it waits, so that a stream of
+  /// predicts cannot starve a train step (glibc's rwlock prefers readers).
+  mutable std::mutex turnstile_;
+  std::shared_lock<std::shared_mutex> readLock() const;
+  std::unique_lock<std::shared_mutex> writeLock() const;
+  std::atomic<uint64_t> runCount_{0};
 };
 
 } // namespace kiln

@@ -28,10 +28,28 @@ void setNumThreads(int n);
 /// The number of threads a parallel loop started from this thread would use.
 int numThreads();
 
-/// The first run-time fault a generated kernel recorded through kiln_runtime_error since the
-/// last call (the complete located message), or "" if none; clears it. An executable calls it
-/// after each run and turns a message into an error Status.
+/// The first run-time fault a generated kernel recorded through kiln_runtime_error outside any
+/// KernelErrorScope since the last call (the complete located message), or "" if none; clears it.
 std::string takeKernelError();
+
+/// Collects the faults of the kernels one call runs. While a scope is alive on a thread, faults
+/// recorded on that thread, and on the worker threads of the parallel loops it starts, go to
+/// the scope, not to the process-wide slot: concurrent runs each get their own faults.
+class KernelErrorScope {
+public:
+  KernelErrorScope();
+  ~KernelErrorScope();
+  KernelErrorScope(const KernelErrorScope &) = delete;
+  KernelErrorScope &operator=(const KernelErrorScope &) = delete;
+  /// The first fault recorded in this scope, or ""; clears it.
+  std::string take();
+
+  struct Slot; // a message and its mutex (workers may record at the same time)
+
+private:
+  Slot *slot_;
+  Slot *previous_;
+};
 
 /// One entry of the kernel ABI: a runtime function that generated code may call, by address.
 struct AbiSymbol {
