@@ -41,10 +41,13 @@ struct Compiled {
   CompileInfo info;
 };
 
-Expected<Compiled> compileTimed(const Graph &g, bool training) {
+Expected<Compiled> compileTimed(const Graph &g, bool training, const std::string &pipeline,
+                                int threads = 0) {
   Compiled c;
   codegen::CompileOptions opts;
   opts.training = training;
+  opts.pipeline = pipeline;
+  opts.threads = threads;
   opts.times = &c.info.times;
   auto t0 = Clock::now();
   KILN_ASSIGN(c.exe, codegen::compile(g, opts));
@@ -54,14 +57,14 @@ Expected<Compiled> compileTimed(const Graph &g, bool training) {
 
 /// The graph compile() builds internally (training graph, then the default pipeline), rebuilt
 /// here because compile() keeps it to itself: the plan and the FLOP count are read from it.
-Expected<Graph> optimizedGraph(const Graph &source, bool training) {
+Expected<Graph> optimizedGraph(const Graph &source, bool training, const std::string &pipeline) {
   Graph g = source.clone();
   if (training && !g.trainSteps().empty()) {
     KILN_ASSIGN(g, buildTrainingGraph(source));
   }
   PassManagerOptions pmOpts;
   pmOpts.verifyEach = false;
-  KILN_ASSIGN(PassManager pm, PassManager::create(codegen::CompileOptions{}.pipeline, pmOpts));
+  KILN_ASSIGN(PassManager pm, PassManager::create(pipeline, pmOpts));
   KILN_TRY(pm.run(g).status());
   return g;
 }
@@ -136,23 +139,31 @@ std::string planNote(const char *what, const Graph &g, const Executable &exe) {
 
 } // namespace
 
+std::string pipelineOf(const std::string &backend) {
+  return backend == "dnnl"   ? codegen::kDnnlPipeline
+         : backend == "auto" ? codegen::kAutoPipeline
+                             : codegen::kLlvmPipeline;
+}
+
 Expected<SampleResult> benchSample(const std::string &file, const std::vector<int> &threads,
-                                   double seconds, const std::map<int, PeakFlops> &peaks) {
+                                   double seconds, const std::map<int, PeakFlops> &peaks,
+                                   const std::string &backend) {
+  const std::string pipeline = pipelineOf(backend);
   KILN_ASSIGN(Graph source, importJsonFile(file));
   SampleResult res;
   res.name = std::filesystem::path(file).stem().string();
   const bool training = !source.trainSteps().empty();
 
-  KILN_ASSIGN(Compiled inf, compileTimed(source, /*training=*/false));
-  KILN_ASSIGN(Graph infGraph, optimizedGraph(source, false));
+  KILN_ASSIGN(Compiled inf, compileTimed(source, /*training=*/false, pipeline));
+  KILN_ASSIGN(Graph infGraph, optimizedGraph(source, false, pipeline));
   res.notes.push_back("compile inference: " + inf.info.times.str());
   res.notes.push_back(planNote("inference", infGraph, *inf.exe));
 
   Compiled train;
   Graph trainGraph;
   if (training) {
-    KILN_ASSIGN(train, compileTimed(source, /*training=*/true));
-    KILN_ASSIGN(trainGraph, optimizedGraph(source, true));
+    KILN_ASSIGN(train, compileTimed(source, /*training=*/true, pipeline));
+    KILN_ASSIGN(trainGraph, optimizedGraph(source, true, pipeline));
     res.notes.push_back("compile training: " + train.info.times.str());
     res.notes.push_back(planNote("training", trainGraph, *train.exe));
   }
@@ -164,6 +175,7 @@ Expected<SampleResult> benchSample(const std::string &file, const std::vector<in
     r.sample = res.name;
     r.workload = workloadOf(res.name);
     r.entry = entry;
+    r.backend = backend;
     r.threads = t;
     r.compile = c.info;
     r.plan = PlanBytes{g.arenaBytes(), g.peakLiveBytes()};
@@ -174,6 +186,14 @@ Expected<SampleResult> benchSample(const std::string &file, const std::vector<in
   };
   for (int t : threads) {
     runtime::setNumThreads(t);
+    // oneDNN primitives keep the thread count they were created with: measure each thread count
+    // with executables compiled for it (generated code follows the setting at run time).
+    if (backend != "llvm") {
+      KILN_ASSIGN(inf, compileTimed(source, /*training=*/false, pipeline, t));
+      if (training) {
+        KILN_ASSIGN(train, compileTimed(source, /*training=*/true, pipeline, t));
+      }
+    }
     Row p = makeRow("predict", t, inf, infGraph);
     KILN_ASSIGN(p.flops, flopCount(infGraph, "predict"));
     KILN_ASSIGN(p.timing, timeCalls([&] { return inf.exe->run(feeds).status(); }, seconds));
@@ -204,13 +224,13 @@ std::string rowJson(const Row &r) {
   char buf[1024];
   std::snprintf(
       buf, sizeof buf,
-      "{\"bench\":\"sample\",\"sample\":\"%s\",\"workload\":%s,\"backend\":\"llvm\","
+      "{\"bench\":\"sample\",\"sample\":\"%s\",\"workload\":%s,\"backend\":\"%s\","
       "\"entry\":\"%s\",\"threads\":%d,\"compile_ms\":%.2f,\"compile_passes_ms\":%.2f,"
       "\"compile_emit_ms\":%.2f,\"compile_o3_ms\":%.2f,\"compile_codegen_ms\":%.2f,"
       "\"step_ms\":%.5f,\"step_min_ms\":%.5f,\"step_us\":%.2f,\"runs\":%ld,\"flops\":%.0f,"
       "\"gflops\":%.3f,\"peak_gflops\":%.2f,\"peak_fraction\":%.4f,\"arena_bytes\":%ld,"
       "\"peak_live_bytes\":%ld,\"state_bytes\":%ld,\"host_other_cores\":%.2f}",
-      r.sample.c_str(), workload.c_str(), r.entry.c_str(), r.threads, r.compile.wallMs,
+      r.sample.c_str(), workload.c_str(), r.backend.c_str(), r.entry.c_str(), r.threads, r.compile.wallMs,
       c.passesMs, c.emitMs, c.optimizeMs, c.codegenMs, r.timing.medianMs, r.timing.minMs,
       r.timing.medianMs * 1e3, long(r.timing.runs), r.flops, r.gflops(), r.peakGflops,
       r.peakFraction(), long(r.plan.arenaBytes), long(r.plan.peakLiveBytes), long(r.stateBytes), r.timing.otherCores);

@@ -42,6 +42,7 @@ struct Row {
   std::string sample;
   std::string workload; ///< the seed workload (../shared/bench/README.md) it stands for, or ""
   std::string entry;    ///< "predict" or a train step's name
+  std::string backend = "llvm"; ///< llvm, dnnl or auto: the pass pipeline it was compiled with
   int threads = 1;
   CompileInfo compile; ///< of the executable the entry ran in
   PlanBytes plan;
@@ -70,11 +71,13 @@ struct SampleResult {
 /// the pass pipeline again on the same graph to read the plan and count FLOPs, and times
 /// predict and each step with random feeds for about `seconds` each at every thread count.
 /// Errors (import, compile, a failed run) name the sample.
+/// `backend` (llvm, dnnl, auto) picks the pass pipeline (codegen::kLlvmPipeline, ...).
 Expected<SampleResult> benchSample(const std::string &file, const std::vector<int> &threads,
-                                   double seconds, const std::map<int, PeakFlops> &peaks);
+                                   double seconds, const std::map<int, PeakFlops> &peaks,
+                                   const std::string &backend = "llvm");
 
 /// The row as one JSON line with stable keys, for scripts and the PyTorch comparison (issue 8):
-/// {"bench":"sample", "sample", "workload" (seed workload name or null), "backend":"llvm",
+/// {"bench":"sample", "sample", "workload" (seed workload name or null), "backend" (llvm|dnnl|auto),
 ///  "entry", "threads", "compile_ms" (wall), "compile_{passes,emit,o3,codegen}_ms" (thread CPU),
 ///  "step_ms" (median), "step_min_ms", "step_us" (median), "runs", "flops" (per call),
 ///  "gflops" (flops / median), "peak_gflops" (measured FMA loop, same threads),

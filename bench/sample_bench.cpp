@@ -30,11 +30,14 @@ struct Options {
   bool gemm = true;
   bool profile = false;
   std::vector<int> threads{1, 2};
+  std::vector<std::string> backends{"llvm"};
   std::vector<std::string> files;
 };
 
 const char *kUsage =
-    "usage: sample_bench [--quick] [--threads=1,2] [--no-gemm] [--profile] [sample.json ...]\n"
+    "usage: sample_bench [--quick] [--threads=1,2] [--backend=llvm,dnnl,auto] [--no-gemm]\n"
+    "                    [--profile] [sample.json ...]\n"
+    "  --backend: the pass pipelines to measure each sample under (default llvm; docs/dnnl.md).\n"
     "  Compiles every sample with the LLVM backend (inference only, then with its train steps)\n"
     "  and times predict and each train step at each thread count. Without files: every\n"
     "  samples/*.json. --quick: ~0.05 s per measurement instead of ~0.5 s. --no-gemm: skip the\n"
@@ -52,6 +55,18 @@ bool parseArgs(int argc, char **argv, Options &opts) {
       opts.gemm = false;
     } else if (a == "--profile") {
       opts.profile = true;
+    } else if (a.rfind("--backend=", 0) == 0) {
+      opts.backends.clear();
+      std::string list = a.substr(10) + ",";
+      for (size_t pos = 0, comma; (comma = list.find(',', pos)) != std::string::npos;
+           pos = comma + 1) {
+        std::string b = list.substr(pos, comma - pos);
+        if (b != "llvm" && b != "dnnl" && b != "auto") {
+          std::fprintf(stderr, "sample_bench: unknown backend '%s'\n%s", b.c_str(), kUsage);
+          return false;
+        }
+        opts.backends.push_back(b);
+      }
     } else if (a.rfind("--threads=", 0) == 0) {
       opts.threads.clear();
       std::string list = a.substr(10);
@@ -103,17 +118,17 @@ std::string mib(int64_t bytes) {
 }
 
 void printHeader() {
-  std::printf("\n%-12s %-8s %3s %8s %6s %6s %6s %7s %9s %9s %6s %9s %8s %6s %8s %8s %8s %5s\n",
-              "sample", "entry", "thr", "compile", "passes", "emit", "O3", "codegen", "median ms",
+  std::printf("\n%-12s %-5s %-8s %3s %8s %6s %6s %6s %7s %9s %9s %6s %9s %8s %6s %8s %8s %8s %5s\n",
+              "sample", "back", "entry", "thr", "compile", "passes", "emit", "O3", "codegen", "median ms",
               "min ms", "runs", "MFLOP", "GFLOP/s", "%peak", "arena", "peakLive", "state",
               "other");
 }
 
 void printRow(const Row &r) {
   const codegen::CompileTimes &c = r.compile.times;
-  std::printf("%-12s %-8s %3d %8.1f %6.1f %6.1f %6.1f %7.1f %9.4f %9.4f %6ld %9.3f %8.2f %5.1f%% "
+  std::printf("%-12s %-5s %-8s %3d %8.1f %6.1f %6.1f %6.1f %7.1f %9.4f %9.4f %6ld %9.3f %8.2f %5.1f%% "
               "%8s %8s %8s %5.2f\n",
-              r.sample.c_str(), r.entry.c_str(), r.threads, r.compile.wallMs, c.passesMs,
+              r.sample.c_str(), r.backend.c_str(), r.entry.c_str(), r.threads, r.compile.wallMs, c.passesMs,
               c.emitMs, c.optimizeMs, c.codegenMs, r.timing.medianMs, r.timing.minMs,
               long(r.timing.runs), r.flops / 1e6, r.gflops(), 100 * r.peakFraction(),
               mib(r.plan.arenaBytes).c_str(), mib(r.plan.peakLiveBytes).c_str(),
@@ -140,35 +155,39 @@ int main(int argc, char **argv) {
   std::vector<GemmRow> gemmRows;
   std::vector<std::string> failures;
   for (const std::string &file : opts.files) {
-    std::printf("== %s\n", file.c_str());
-    std::fflush(stdout);
-    auto sample = benchSample(file, opts.threads, measureSeconds, peaks);
-    if (!sample.ok()) {
-      // A sample that fails to compile or run is reported, and the run fails at the end.
-      std::printf("  FAILED: %s\n", sample.message().c_str());
-      failures.push_back(file + ": " + sample.message());
-      continue;
-    }
-    for (const std::string &line : sample->notes)
-      std::printf("  %s\n", line.c_str());
-    rows.insert(rows.end(), sample->rows.begin(), sample->rows.end());
-    if (opts.profile) {
-      runtime::setNumThreads(1);
-      auto kernels = profileKernels(sample->optimized, opts.quick ? 0.02 : 0.1);
-      if (!kernels.ok()) {
-        std::printf("  kernel profile FAILED: %s\n", kernels.message().c_str());
-        failures.push_back(file + " (profile): " + kernels.message());
-      } else {
-        printKernelProfile(sample->name, *kernels, 15, sample->entriesMs1);
+    for (size_t bi = 0; bi < opts.backends.size(); ++bi) {
+      const std::string &backend = opts.backends[bi];
+      std::printf("== %s (%s)\n", file.c_str(), backend.c_str());
+      std::fflush(stdout);
+      auto sample = benchSample(file, opts.threads, measureSeconds, peaks, backend);
+      if (!sample.ok()) {
+        // A sample that fails to compile or run is reported, and the run fails at the end.
+        std::printf("  FAILED: %s\n", sample.message().c_str());
+        failures.push_back(file + " (" + backend + "): " + sample.message());
+        continue;
       }
-    }
-    if (opts.gemm) {
-      auto g = compareGemms(sample->name, sample->gemmShapes, opts.threads, opts.quick);
-      if (!g.ok()) {
-        std::printf("  GEMM comparison FAILED: %s\n", g.message().c_str());
-        failures.push_back(file + " (gemm): " + g.message());
-      } else {
-        gemmRows.insert(gemmRows.end(), g->begin(), g->end());
+      for (const std::string &line : sample->notes)
+        std::printf("  %s\n", line.c_str());
+      rows.insert(rows.end(), sample->rows.begin(), sample->rows.end());
+      if (opts.profile) {
+        runtime::setNumThreads(1);
+        auto kernels = profileKernels(sample->optimized, opts.quick ? 0.02 : 0.1);
+        if (!kernels.ok()) {
+          std::printf("  kernel profile FAILED: %s\n", kernels.message().c_str());
+          failures.push_back(file + " (profile): " + kernels.message());
+        } else {
+          printKernelProfile(sample->name, *kernels, 15, sample->entriesMs1);
+        }
+      }
+      // The GEMM comparison depends on the shapes only: once per sample.
+      if (opts.gemm && bi == 0) {
+        auto g = compareGemms(sample->name, sample->gemmShapes, opts.threads, opts.quick);
+        if (!g.ok()) {
+          std::printf("  GEMM comparison FAILED: %s\n", g.message().c_str());
+          failures.push_back(file + " (gemm): " + g.message());
+        } else {
+          gemmRows.insert(gemmRows.end(), g->begin(), g->end());
+        }
       }
     }
   }

@@ -2,13 +2,14 @@
 #include "compiler/codegen/Compile.h"
 
 #include "compiler/autodiff/TrainGraph.h"
-#include "compiler/codegen/ModuleCompiler.h"
-#include "compiler/codegen/ProgramBuilder.h"
+#include "compiler/codegen/DnnlLower.h"
+#include "compiler/codegen/LowerProgram.h"
 #include "compiler/ir/Init.h"
 #include "compiler/ir/Printer.h"
 #include "compiler/passes/MemoryPlan.h"
 #include "compiler/passes/PassManager.h"
 #include "compiler/support/Diagnostic.h"
+#include "kiln/runtime/Parallel.h"
 
 #include <llvm/Support/raw_ostream.h>
 
@@ -163,11 +164,30 @@ Status planEntries(const Graph &g, const ProgramLayout &layout,
   return Status::ok();
 }
 
+/// What keeps a JIT executable's code alive: the JIT and the oneDNN primitives its entries call.
+struct JitWithPrimitives {
+  std::unique_ptr<runtime::PrimitiveTable> primitives;
+  std::unique_ptr<Jit> jit;
+};
+
 } // namespace
 
-Expected<std::unique_ptr<Executable>> compile(const Graph &source, const CompileOptions &opts) {
-  CompileTimes times;
-  double wallStart = wallNowMs();
+/// `pipeline` (comma-separated pass names) without the pass `name`.
+static std::string withoutPass(const std::string &pipeline, const std::string &name) {
+  std::string out;
+  size_t start = 0;
+  while (start <= pipeline.size()) {
+    size_t end = std::min(pipeline.find(',', start), pipeline.size());
+    std::string pass = pipeline.substr(start, end - start);
+    if (pass != name)
+      out += (out.empty() ? "" : ",") + pass;
+    start = end + 1;
+  }
+  return out;
+}
+
+Expected<LoweredProgram> lowerProgram(const Graph &source, const CompileOptions &opts,
+                                      const HostTarget &target, CompileTimes &times) {
   double start = threadCpuMs();
   Graph g = source.clone();
   if (opts.training && !g.trainSteps().empty() && g.stepPrograms().empty()) {
@@ -176,42 +196,54 @@ Expected<std::unique_ptr<Executable>> compile(const Graph &source, const Compile
   std::vector<std::vector<std::string>> names = resultNames(g);
   PassManagerOptions pmOpts;
   pmOpts.verifyEach = opts.verifyEach;
-  KILN_ASSIGN(PassManager pm, PassManager::create(opts.pipeline, pmOpts));
+  // --check-numerics names the node that produced a NaN: every node then needs a kernel of its
+  // own, so the pipeline runs without `fuse`.
+  std::string pipeline = opts.checkNumerics ? withoutPass(opts.pipeline, "fuse") : opts.pipeline;
+  KILN_ASSIGN(PassManager pm, PassManager::create(pipeline, pmOpts));
   KILN_TRY(pm.run(g).status());
   if (g.arenaBytes() < 0)
-    return Status::error("error: the pipeline '" + opts.pipeline +
+    return Status::error("error: the pipeline '" + pipeline +
                          "' does not plan memory: end it with plan-memory");
   times.passesMs = threadCpuMs() - start;
   if (opts.dumps && opts.dumpOptimizedGraph)
     opts.dumps->optimizedGraph = printGraph(g);
 
   start = threadCpuMs();
-  ExecutableSpec spec;
+  LoweredProgram out;
+  ExecutableSpec &spec = out.spec;
   spec.graphName = g.name();
   spec.arenaBytes = g.arenaBytes();
   spec.threads = opts.threads;
   ProgramLayout layout;
+  layout.checkNumerics = opts.checkNumerics;
   KILN_TRY(layoutSources(g, layout, spec));
-  std::vector<EntryPlan> plans;
-  KILN_TRY(planEntries(g, layout, names, plans, spec));
+  KILN_TRY(planEntries(g, layout, names, out.plans, spec));
+  // oneDNN nodes become calls into the executable's primitive table, not kernels.
+  for (const auto &node : g.nodes())
+    if (isDnnlNode(*node)) {
+      KILN_ASSIGN(DnnlLowering l, lowerDnnlNode(*node));
+      layout.dnnlCalls[node.get()] = DnnlCall{int64_t(out.dnnlOps.size()), l.sources};
+      out.dnnlOps.push_back(std::move(l.desc));
+    }
 
-  KILN_ASSIGN(std::unique_ptr<Jit> jit, Jit::create());
-  std::vector<ModuleUnit> units(size_t(partitionCount(opts, g.nodes().size())));
+  std::vector<ModuleUnit> &units = out.units;
+  units.resize(size_t(partitionCount(opts, g.nodes().size())));
   std::vector<KernelContext> parts;
   for (size_t i = 0; i < units.size(); ++i) {
     units[i].context = std::make_unique<llvm::LLVMContext>();
-    units[i].module = jit->newModule(g.name() + (i ? "." + std::to_string(i) : ""),
-                                     *units[i].context);
-    parts.push_back(KernelContext{*units[i].context, *units[i].module, jit->target(), g.seed()});
+    KILN_ASSIGN(units[i].module,
+                newTargetModule(g.name() + (i ? "." + std::to_string(i) : ""), *units[i].context,
+                                target));
+    parts.push_back(KernelContext{*units[i].context, *units[i].module, target, g.seed()});
   }
-  KILN_TRY(buildProgram(parts, g, layout, plans,
+  KILN_TRY(buildProgram(parts, g, layout, out.plans,
                         opts.dumps && opts.dumpKernels ? &opts.dumps->kernels : nullptr));
   // Partitions nothing was placed in (tiny graphs) are dropped rather than compiled empty.
   units.erase(std::remove_if(units.begin() + 1, units.end(),
                              [](const ModuleUnit &u) { return u.module->empty(); }),
               units.end());
   for (ModuleUnit &u : units)
-    jit->applyTargetAttributes(*u.module);
+    applyTargetAttributes(*u.module, target);
   times.emitMs = threadCpuMs() - start;
   for (ModuleUnit &u : units) {
     if (opts.dumps && opts.dumpLlvm) {
@@ -219,19 +251,46 @@ Expected<std::unique_ptr<Executable>> compile(const Graph &source, const Compile
       u.module->print(os, nullptr);
     }
     if (opts.dumps && opts.dumpAsm) {
-      KILN_ASSIGN(std::string text, printAssembly(*u.module, jit->target()));
+      KILN_ASSIGN(std::string text, printAssembly(*u.module, target));
       opts.dumps->assembly += text;
     }
   }
+  return out;
+}
 
-  KILN_TRY(jit->addModules(units, /*parallel=*/true));
+Expected<std::unique_ptr<Executable>> compile(const Graph &source, const CompileOptions &opts) {
+  CompileTimes times;
+  double wallStart = wallNowMs();
+  KILN_ASSIGN(std::unique_ptr<Jit> jit, Jit::create());
+  KILN_ASSIGN(LoweredProgram lowered, lowerProgram(source, opts, jit->target(), times));
+  ExecutableSpec &spec = lowered.spec;
+  KILN_TRY(jit->addModules(lowered.units, /*parallel=*/true));
   times.optimizeMs = jit->lastOptimizeMs();
   times.codegenMs = jit->lastCodegenMs();
-  for (size_t i = 0; i < plans.size(); ++i) {
-    KILN_ASSIGN(void *address, jit->lookup(plans[i].symbol));
+  for (size_t i = 0; i < lowered.plans.size(); ++i) {
+    KILN_ASSIGN(void *address, jit->lookup(lowered.plans[i].symbol));
     spec.entries[i].function = reinterpret_cast<EntryFunction>(address);
   }
-  spec.keepAlive = std::shared_ptr<Jit>(std::move(jit));
+  // The oneDNN primitives are created here, once per executable; the entries find the table
+  // through the global that lowerProgram's code reads.
+  auto owner = std::make_shared<JitWithPrimitives>();
+  if (!lowered.dnnlOps.empty()) {
+    double tableStart = threadCpuMs();
+    // oneDNN fixes a primitive's thread count when it is created (from the calling thread's
+    // OpenMP setting): create them with the executable's, or a 1-thread executable would still
+    // run its convolutions on every core.
+    int savedThreads = runtime::numThreads();
+    if (opts.threads > 0)
+      runtime::setNumThreads(opts.threads);
+    auto table = runtime::dnnl::createDnnlTable(lowered.dnnlOps);
+    runtime::setNumThreads(savedThreads);
+    KILN_ASSIGN(owner->primitives, std::move(table));
+    KILN_ASSIGN(void *slot, jit->lookup(kDnnlTableSymbol));
+    *static_cast<void **>(slot) = owner->primitives.get();
+    times.codegenMs += threadCpuMs() - tableStart;
+  }
+  owner->jit = std::move(jit);
+  spec.keepAlive = std::move(owner);
   times.wallMs = wallNowMs() - wallStart;
   if (opts.times)
     *opts.times = times;

@@ -32,6 +32,15 @@ struct CompileDumps {
   std::string assembly;       ///< --emit=asm: host assembly of the optimised modules
 };
 
+/// The pass pipelines of the backends (docs/dnnl.md): generated code only (`llvm`, the default
+/// of CompileOptions); every op oneDNN runs to oneDNN (`dnnl`); oneDNN where measured faster
+/// (`auto`, kilnc's default).
+inline constexpr const char *kLlvmPipeline = "decompose,fold,simplify,cse,dce,fuse,plan-memory";
+inline constexpr const char *kDnnlPipeline =
+    "decompose,fold,simplify,cse,dce,select-dnnl,fuse,plan-memory";
+inline constexpr const char *kAutoPipeline =
+    "decompose,fold,simplify,cse,dce,select-dnnl-auto,fuse,plan-memory";
+
 /// What compile does besides the defaults.
 struct CompileOptions {
   /// The pass pipeline (compiler/passes/Passes.def names). It must end in plan-memory.
@@ -46,6 +55,9 @@ struct CompileOptions {
   int compileThreads = 0;
   /// Verify the graph after every pass (tests turn it on; it costs a print per pass).
   bool verifyEach = false;
+  /// Check every float result of every kernel for NaN and Inf; a run stops at the first one
+  /// with an error naming the node and its location (a scan per kernel result: debugging only).
+  bool checkNumerics = false;
   bool dumpOptimizedGraph = false;
   bool dumpKernels = false;
   bool dumpLlvm = false;

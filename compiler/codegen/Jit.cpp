@@ -110,18 +110,7 @@ std::unique_ptr<llvm::Module> Jit::newModule(std::string_view name,
 }
 
 void Jit::applyTargetAttributes(llvm::Module &module) const {
-  for (llvm::Function &f : module) {
-    if (f.isDeclaration())
-      continue;
-    f.addFnAttr("target-cpu", target_.cpu);
-    f.addFnAttr("target-features", target_.features);
-    // Server x86 CPUs prefer 256-bit vectors by default; without these the backend would split
-    // every explicit <16 x float> into two halves.
-    if (target_.avx512) {
-      f.addFnAttr("prefer-vector-width", "512");
-      f.addFnAttr("min-legal-vector-width", "512");
-    }
-  }
+  codegen::applyTargetAttributes(module, target_);
 }
 
 Status Jit::addModule(std::unique_ptr<llvm::Module> module,

@@ -34,6 +34,32 @@ Expected<std::unique_ptr<llvm::TargetMachine>> createTargetMachine(const HostTar
   return machine;
 }
 
+Expected<std::unique_ptr<llvm::Module>> newTargetModule(std::string_view name,
+                                                        llvm::LLVMContext &context,
+                                                        const HostTarget &target) {
+  KILN_ASSIGN(std::unique_ptr<llvm::TargetMachine> machine, createTargetMachine(target));
+  auto module = std::make_unique<llvm::Module>(llvm::StringRef(name.data(), name.size()), context);
+  module->setTargetTriple(target.triple);
+  module->setDataLayout(machine->createDataLayout());
+  return module;
+}
+
+void applyTargetAttributes(llvm::Module &module, const HostTarget &target) {
+  for (llvm::Function &f : module) {
+    if (f.isDeclaration())
+      continue;
+    f.addFnAttr("target-cpu", target.cpu);
+    if (!target.features.empty())
+      f.addFnAttr("target-features", target.features);
+    // Server x86 CPUs prefer 256-bit vectors by default; without these the backend would split
+    // every explicit <16 x float> into two halves.
+    if (target.avx512) {
+      f.addFnAttr("prefer-vector-width", "512");
+      f.addFnAttr("min-legal-vector-width", "512");
+    }
+  }
+}
+
 void optimizeModule(llvm::Module &module, llvm::TargetMachine &machine) {
   module.setDataLayout(machine.createDataLayout());
   llvm::PipelineTuningOptions tuning;

@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace kiln::codegen {
@@ -18,6 +19,16 @@ namespace kiln::codegen {
 /// A target machine for `target` at the JIT's code-generation level. Each thread that compiles
 /// needs its own: a TargetMachine is not safe to share between concurrent code generators.
 Expected<std::unique_ptr<llvm::TargetMachine>> createTargetMachine(const HostTarget &target);
+
+/// A fresh module for `target` (triple and data layout set), as Jit::newModule makes for the
+/// host; the ahead-of-time writer uses it for CPUs other than the host's.
+Expected<std::unique_ptr<llvm::Module>> newTargetModule(std::string_view name,
+                                                        llvm::LLVMContext &context,
+                                                        const HostTarget &target);
+
+/// Sets "target-cpu", "target-features" and (with AVX-512) the 512-bit vector width attributes on
+/// every function definition in `module`, so explicit wide vectors are not split by the backend.
+void applyTargetAttributes(llvm::Module &module, const HostTarget &target);
 
 /// Runs Kiln's pipeline on `module`: LLVM's O3 with the target's cost model, except the generic
 /// loop unroller. Kiln's hot loops (the GEMM microkernels, the vector bodies of elementwise

@@ -1,6 +1,7 @@
 // ProgramBuilder: kernels for the scheduled nodes and the entry functions that call them in order.
 #include "compiler/codegen/ProgramBuilder.h"
 
+#include "compiler/codegen/KernelAbi.h"
 #include "compiler/ir/Printer.h"
 #include "compiler/passes/MemoryPlan.h"
 #include "compiler/support/Diagnostic.h"
@@ -23,8 +24,9 @@ int64_t byteSize(const TensorType &t) { return t.numElements() * int64_t(dtypeSi
 class EntryEmitter {
 public:
   EntryEmitter(KernelContext &ctx, const ProgramLayout &layout,
-               const std::unordered_map<const Node *, llvm::Function *> &kernels)
-      : ctx_(ctx), layout_(layout), kernels_(kernels), b_(ctx.context) {}
+               const std::unordered_map<const Node *, llvm::Function *> &kernels,
+               const std::unordered_map<const Node *, int64_t> &shifts)
+      : ctx_(ctx), layout_(layout), kernels_(kernels), shifts_(shifts), b_(ctx.context) {}
 
   Status emit(const EntryPlan &plan) {
     llvm::Function *fn = newFunction(plan.symbol, llvm::Function::ExternalLinkage);
@@ -41,6 +43,9 @@ public:
       b_.CreateRetVoid();
       enter(fn, /*newBlock=*/false);
       b_.CreateCall(part, {arena_, state_, constants_, run_});
+      // A fault (an index out of range, a NaN under --check-numerics) stops the entry here,
+      // before any later kernel and before a step's updates touch the state.
+      returnIf(b_.CreateCall(declareAbiFunction(ctx_.module, "kiln_fault_pending"), {}));
     }
     KILN_TRY(emitUpdates(plan));
     b_.CreateRetVoid();
@@ -63,6 +68,40 @@ private:
     return fn;
   }
 
+  /// Returns from the function being emitted when `failed` (an i32) is not 0; emission goes on
+  /// in a new block, the function's last, otherwise.
+  void returnIf(llvm::Value *failed) {
+    llvm::Function *fn = b_.GetInsertBlock()->getParent();
+    auto *stop = llvm::BasicBlock::Create(ctx_.context, "fault", fn);
+    auto *cont = llvm::BasicBlock::Create(ctx_.context, "ok", fn);
+    b_.CreateCondBr(b_.CreateICmpNE(failed, b_.getInt32(0)), stop, cont);
+    b_.SetInsertPoint(stop);
+    b_.CreateRetVoid();
+    b_.SetInsertPoint(cont);
+  }
+
+  /// Under --check-numerics: every float result of `n` is checked; the first NaN or Inf is
+  /// recorded with the node's location and name, and the function returns.
+  Status checkResults(const Node &n) {
+    if (!layout_.checkNumerics)
+      return Status::ok();
+    for (unsigned r = 0; r < n.numResults(); ++r) {
+      Value v{const_cast<Node *>(&n), r};
+      DType dt = v.type().dtype;
+      if (dt != DType::F32 && dt != DType::F64)
+        continue;
+      KILN_ASSIGN(llvm::Value * p, pointer(v));
+      std::string what = n.op() == Op::Fused ? "fused group" : std::string(n.info().mnemonic);
+      std::string message = formatError(n.loc(), what + " '" + v.name() + "' produced {}");
+      llvm::Value *failed = b_.CreateCall(
+          declareAbiFunction(ctx_.module, "kiln_check_finite"),
+          {p, b_.getInt64(uint64_t(v.type().numElements())), b_.getInt32(dt == DType::F64),
+           b_.CreateGlobalStringPtr(message, "numerics.message")});
+      returnIf(failed);
+    }
+    return Status::ok();
+  }
+
   /// Continues emitting at the end of `fn`, whose arguments become the buffer bases.
   void enter(llvm::Function *fn, bool newBlock) {
     arena_ = fn->getArg(0);
@@ -82,7 +121,36 @@ private:
     return b_.CreateConstInBoundsGEP1_64(b_.getInt8Ty(), base, uint64_t(s.offset));
   }
 
+  /// A oneDNN node: its tensors' addresses in a stack array, then kiln_dnnl_execute.
+  Status emitDnnlCall(const Node &n, const DnnlCall &call) {
+    auto *arrTy = llvm::ArrayType::get(b_.getPtrTy(), call.sources.size());
+    llvm::Value *arr = b_.CreateAlloca(arrTy, nullptr, "dnnl.args");
+    for (size_t i = 0; i < call.sources.size(); ++i) {
+      int src = call.sources[i];
+      Value v = src < 0 ? Value{const_cast<Node *>(&n), 0} : n.operand(unsigned(src));
+      KILN_ASSIGN(llvm::Value * p, pointer(v));
+      b_.CreateStore(p, b_.CreateConstInBoundsGEP2_64(arrTy, arr, 0, i));
+    }
+    auto *global = ctx_.module.getNamedGlobal(kDnnlTableSymbol);
+    if (!global)
+      global = new llvm::GlobalVariable(ctx_.module, b_.getPtrTy(), /*isConstant=*/false,
+                                        llvm::GlobalValue::ExternalLinkage,
+                                        llvm::ConstantPointerNull::get(b_.getPtrTy()),
+                                        kDnnlTableSymbol);
+    llvm::Value *table = b_.CreateLoad(b_.getPtrTy(), global, "dnnl.table");
+    b_.CreateCall(declareAbiFunction(ctx_.module, "kiln_dnnl_execute"),
+                  {table, b_.getInt64(uint64_t(call.index)), arr});
+    return Status::ok();
+  }
+
   Status emitNode(const Node &n, bool training) {
+    KILN_TRY(emitNodeCall(n, training));
+    return checkResults(n);
+  }
+
+  Status emitNodeCall(const Node &n, bool training) {
+    if (auto it = layout_.dnnlCalls.find(&n); it != layout_.dnnlCalls.end())
+      return emitDnnlCall(n, it->second);
     std::vector<llvm::Value *> args;
     for (unsigned r = 0; r < n.numResults(); ++r) {
       KILN_ASSIGN(llvm::Value * p, pointer(Value{const_cast<Node *>(&n), r}));
@@ -91,6 +159,14 @@ private:
     for (Value o : n.operands()) {
       KILN_ASSIGN(llvm::Value * p, pointer(o));
       args.push_back(p);
+    }
+    if (auto it = shifts_.find(&n); it != shifts_.end()) {
+      // A slice running another slice's kernel: move its operand so that the kernel's fixed
+      // origin lands on this slice's first element. Not inbounds: the moved pointer itself may
+      // lie before the tensor; every address the kernel reads is inside it.
+      int64_t bytes = it->second * int64_t(dtypeSize(n.operand(0).type().dtype));
+      args[n.numResults()] =
+          b_.CreateGEP(b_.getInt8Ty(), args[n.numResults()], b_.getInt64(uint64_t(bytes)));
     }
     args.push_back(run_);
     llvm::Function *kernel = kernels_.at(&n);
@@ -167,6 +243,7 @@ private:
   KernelContext &ctx_;
   const ProgramLayout &layout_;
   const std::unordered_map<const Node *, llvm::Function *> &kernels_;
+  const std::unordered_map<const Node *, int64_t> &shifts_;
   llvm::IRBuilder<> b_;
   llvm::Value *arena_ = nullptr, *state_ = nullptr, *constants_ = nullptr, *run_ = nullptr;
 };
@@ -198,12 +275,18 @@ std::string attrText(const AttrValue &v) {
 /// body's structure (names left out). Two nodes with the same key get the same kernel, so an
 /// unrolled RNN compiles each distinct step kernel once. Random ops draw from a seed derived from
 /// their name, so they never share (empty key).
-std::string kernelKey(const Node &n) {
+///
+/// A top-level slice leaves its position (begin, end) out: slices of one shape and stride share
+/// the kernel of the first, and the entry passes each one's operand shifted by the difference of
+/// their first elements (sliceShift). An unrolled LSTM's 40 time-step slices become one kernel.
+std::string kernelKey(const Node &n, bool topLevel = false) {
   if (n.info().has(kRandom))
     return "";
+  bool positionFree = topLevel && n.op() == Op::Slice;
   std::string key(n.info().mnemonic);
   for (const auto &[name, value] : n.attrs())
-    key += " " + name + "=" + attrText(value);
+    if (!positionFree || (name != "begin" && name != "end"))
+      key += " " + name + "=" + attrText(value);
   key += " (";
   for (Value o : n.operands())
     key += o.type().str() + ",";
@@ -236,6 +319,20 @@ std::string kernelKey(const Node &n) {
     key += " }";
   }
   return key;
+}
+
+/// The element index of a slice's first element in its operand (begin clamped as the kernel
+/// does, see emitSlice).
+int64_t sliceOrigin(const Node &n) {
+  const Shape &in = n.operand(0).type().shape;
+  std::vector<int64_t> begin = n.attrInts("begin").value_or(std::vector<int64_t>(in.size(), 0));
+  int64_t origin = 0, stride = 1;
+  for (size_t d = in.size(); d-- > 0;) {
+    int64_t b = begin[d] < 0 ? begin[d] + in[d] : begin[d];
+    origin += std::clamp<int64_t>(b, 0, in[d]) * stride;
+    stride *= in[d];
+  }
+  return origin;
 }
 
 std::string bodyOps(const Node &n) {
@@ -279,26 +376,46 @@ Status buildProgram(std::vector<KernelContext> &parts, const Graph &g,
   // Instructions emitted into each partition so far: a new kernel goes to the lightest one, so
   // the partitions take about the same time to compile on their threads.
   std::vector<unsigned> weight(parts.size(), 0);
+  // The entries go into parts[0]: count their calls (a few instructions per argument) up front,
+  // so that kernels go to the other partitions first. An unrolled LSTM's entries are almost half
+  // of its IR.
+  std::vector<unsigned> reserved(parts.size(), 0);
+  for (const EntryPlan &p : plans)
+    for (const Node *n : p.nodes)
+      reserved[0] += 2 * (n->numOperands() + n->numResults()) + 3;
+  weight = reserved;
   // One kernel per node that some entry runs, in graph order.
   std::unordered_set<const Node *> scheduled;
   for (const EntryPlan &p : plans)
     scheduled.insert(p.nodes.begin(), p.nodes.end());
   std::unordered_map<const Node *, llvm::Function *> kernels;
   std::unordered_map<std::string, llvm::Function *> byKey;
+  std::unordered_map<std::string, const Node *> firstOf;     // the node each kernel was made for
+  std::unordered_map<const Node *, int64_t> shifts;          // see kernelKey: slices sharing one
   int index = 0;
   for (const auto &node : g.nodes()) {
     const Node *n = node.get();
     if (!scheduled.count(n))
       continue;
-    std::string key = kernelKey(*n);
+    if (layout.dnnlCalls.count(n)) {
+      if (listing)
+        *listing += "dnnl" + std::to_string(layout.dnnlCalls.at(n).index) + ": oneDNN '" +
+                    n->name() + "'" + bodyOps(*n) + "\n";
+      continue;
+    }
+    std::string key = kernelKey(*n, /*topLevel=*/true);
     llvm::Function *&shared = byKey[key];
     bool reused = !key.empty() && shared;
+    if (reused && n->op() == Op::Slice)
+      shifts[n] = sliceOrigin(*n) - sliceOrigin(*firstOf.at(key));
+    if (!reused && !key.empty())
+      firstOf[key] = n;
     if (!reused) {
       std::string symbol =
           "kiln_k" + std::to_string(index++) + "_" + std::string(n->info().mnemonic);
       size_t part = size_t(std::min_element(weight.begin(), weight.end()) - weight.begin());
       KILN_ASSIGN(llvm::Function * fn, emitKernel(parts[part], *n, symbol));
-      weight[part] = parts[part].module.getInstructionCount();
+      weight[part] = reserved[part] + parts[part].module.getInstructionCount();
       if (!key.empty())
         shared = fn;
       kernels[n] = fn;
@@ -309,13 +426,15 @@ Status buildProgram(std::vector<KernelContext> &parts, const Graph &g,
       *listing += kernels[n]->getName().str() + ": " + std::string(n->info().mnemonic) + " '" +
                   n->name() + "'" + bodyOps(*n) + (reused ? " (shared)" : "") + "\n";
   }
-  EntryEmitter emitter(parts[0], layout, kernels);
+  EntryEmitter emitter(parts[0], layout, kernels, shifts);
   for (const EntryPlan &p : plans) {
     KILN_TRY(emitter.emit(p));
     if (listing) {
       *listing += "entry " + p.name + ":";
       for (const Node *n : p.nodes)
-        *listing += " " + kernels.at(n)->getName().str();
+        *listing += " " + (layout.dnnlCalls.count(n)
+                               ? "dnnl" + std::to_string(layout.dnnlCalls.at(n).index)
+                               : kernels.at(n)->getName().str());
       *listing += p.updates.empty() ? "\n" : " + " + std::to_string(p.updates.size()) +
                                                  " state updates\n";
     }

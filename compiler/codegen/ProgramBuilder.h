@@ -11,10 +11,28 @@
 
 namespace kiln::codegen {
 
+/// The exported global (a pointer, null until set) through which entries find the executable's
+/// oneDNN primitive table: compile() stores the table's address there after the JIT links the
+/// code. Code that never gets it set (an ahead-of-time object today) reports a run-time error.
+inline constexpr const char *kDnnlTableSymbol = "kiln_dnnl_table";
+
+/// How an entry calls one oneDNN node: kiln_dnnl_execute(table, index, args), where args[i] is
+/// the node's result (sources[i] == -1) or its operand sources[i] (compiler/codegen/DnnlLower.h).
+struct DnnlCall {
+  int64_t index = 0;
+  std::vector<int> sources;
+};
+
 /// Where every param and constant lives (arena values carry their offsets on the nodes).
 struct ProgramLayout {
   std::unordered_map<const Node *, int64_t> stateOffset;    ///< params and optimizer slots
   std::unordered_map<const Node *, int64_t> constantOffset; ///< constants
+  /// Every oneDNN node (no kernel of its own). Entries that run one load the executable's
+  /// primitive table from the global `kDnnlTableSymbol`, which the loader sets.
+  std::unordered_map<const Node *, DnnlCall> dnnlCalls;
+  /// --check-numerics: after each kernel, every float result is checked for NaN and Inf, and
+  /// the entry stops at the first one (kiln_check_finite), naming the node that produced it.
+  bool checkNumerics = false;
 };
 
 /// The buffer slot of `v` under `layout`, named `name`; an arena value without an offset is an

@@ -23,9 +23,12 @@ int reportError(const Status &status);
 /// Prints a usage error and the command's usage line; returns kExitUsage.
 int reportUsage(const CommandSpec &spec, const std::string &message);
 
-/// The backends kilnc knows: the reference interpreter and LLVM-generated code (JIT). `auto`
-/// (the default) means LLVM-generated code.
-enum class Backend { Interp, Llvm };
+/// The backends kilnc knows: the reference interpreter, LLVM-generated code (JIT), generated
+/// code with every op oneDNN supports sent to oneDNN (`dnnl`), and `auto` (the default), which
+/// sends to oneDNN only the ops where it is measured faster (docs/dnnl.md).
+enum class Backend { Interp, Llvm, Dnnl, Auto };
+/// The pass pipeline a compiled backend runs (codegen::kLlvmPipeline, ...); "" for Interp.
+std::string backendPipeline(Backend backend);
 /// Resolves --backend (default auto). Sets `exitCode` and returns nullopt when unusable.
 std::optional<Backend> resolveBackend(const CommandSpec &spec, const ParsedArgs &args, int &exitCode);
 
@@ -46,8 +49,9 @@ class Engine {
 public:
   virtual ~Engine() = default;
   /// Prepares `g` for `backend` (a training graph keeps its step programs); `threads` <= 0 is
-  /// the default.
-  static Expected<std::unique_ptr<Engine>> create(Backend backend, const Graph &g, int threads);
+  /// the default. With `checkNumerics`, a run stops at the first NaN or Inf (--check-numerics).
+  static Expected<std::unique_ptr<Engine>> create(Backend backend, const Graph &g, int threads,
+                                                  bool checkNumerics = false);
   virtual Expected<NamedTensors> run(const NamedTensors &feeds) = 0;
   virtual Expected<NamedTensors> trainStep(const std::string &step, const NamedTensors &feeds) = 0;
   virtual NamedTensors params() const = 0;
@@ -65,5 +69,9 @@ int runDot(const std::vector<std::string> &args);
 int runRun(const std::vector<std::string> &args);
 int runTrain(const std::vector<std::string> &args);
 int runMakeInputs(const std::vector<std::string> &args);
+/// kilnc fit: the fit loop on a real dataset, then the test split (FitCommand.cpp, docs/fit.md).
+int runFit(const std::vector<std::string> &args);
+/// kilnc compile: ahead-of-time object and C header (CompileCommand.cpp, docs/aot.md).
+int runCompile(const std::vector<std::string> &args);
 
 } // namespace kiln::driver

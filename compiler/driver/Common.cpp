@@ -83,16 +83,22 @@ private:
 
 } // namespace
 
-Expected<std::unique_ptr<Engine>> Engine::create(Backend backend, const Graph &g, int threads) {
+Expected<std::unique_ptr<Engine>> Engine::create(Backend backend, const Graph &g, int threads,
+                                                 bool checkNumerics) {
   switch (backend) {
   case Backend::Interp: {
     KILN_ASSIGN(Interpreter interp, Interpreter::create(g));
+    interp.setCheckNumerics(checkNumerics);
     return std::unique_ptr<Engine>(
         new EngineOf<Interpreter>(std::make_unique<Interpreter>(std::move(interp))));
   }
-  case Backend::Llvm: {
+  case Backend::Llvm:
+  case Backend::Dnnl:
+  case Backend::Auto: {
     codegen::CompileOptions opts;
     opts.threads = threads;
+    opts.checkNumerics = checkNumerics;
+    opts.pipeline = backendPipeline(backend);
     KILN_ASSIGN(std::unique_ptr<Executable> exe, codegen::compile(g, opts));
     return std::unique_ptr<Engine>(new EngineOf<Executable>(std::move(exe)));
   }
@@ -110,10 +116,26 @@ Status applyParamsFlag(const ParsedArgs &args, Engine &engine) {
   return Status::ok();
 }
 
+std::string backendPipeline(Backend backend) {
+  switch (backend) {
+  case Backend::Interp:
+    return "";
+  case Backend::Llvm:
+    return codegen::kLlvmPipeline;
+  case Backend::Dnnl:
+    return codegen::kDnnlPipeline;
+  case Backend::Auto:
+    return codegen::kAutoPipeline;
+  }
+  return "";
+}
+
 std::vector<FlagSpec> commonRunFlags() {
   return {
-      {"backend", true, false, "auto|llvm|dnnl|interp (default auto: llvm, see docs/cli.md)"},
+      {"backend", true, false, "auto|llvm|dnnl|interp (default auto: llvm plus oneDNN where it is faster, docs/dnnl.md)"},
       {"threads", true, false, "worker threads of llvm's parallel loops (interp: single-threaded)"},
+      {"check-numerics", false, false,
+       "stop at the first NaN or Inf a node produces, naming the node (slower: debugging)"},
       {"params", true, false, "P.safetensors: start from these param values"},
   };
 }
@@ -128,18 +150,15 @@ std::optional<Backend> resolveBackend(const CommandSpec &spec, const ParsedArgs 
       return std::nullopt;
     }
   }
-  // `auto` is llvm: every op has an LLVM lowering and the random-graph differential fuzzer shows
-  // it equal to the interpreter. It will choose per node between llvm and oneDNN (issue 5).
+  // `auto` is generated code plus oneDNN for the ops where it is measured faster (docs/dnnl.md).
   if (b == "interp")
     return Backend::Interp;
-  if (b == "auto" || b == "llvm")
+  if (b == "llvm")
     return Backend::Llvm;
-  if (b == "dnnl") {
-    std::fprintf(stderr, "kilnc %s: backend '%s' is not available yet in this build; use "
-                         "--backend=interp\n", spec.name.c_str(), b.c_str());
-    exitCode = kExitUsage;
-    return std::nullopt;
-  }
+  if (b == "dnnl")
+    return Backend::Dnnl;
+  if (b == "auto")
+    return Backend::Auto;
   exitCode = reportUsage(spec, "unknown backend '" + b + "' (expected auto, llvm, dnnl or interp)");
   return std::nullopt;
 }

@@ -33,15 +33,19 @@ const CommandSpec kPrintSpec{
      {"train", false, false, "print the whole train-step graph: forward, backward, updates"},
      {"decompose", false, false, "show layers and losses expanded into primitive ops"},
      {"no-locations", false, false, "leave out loc(...) annotations"},
-     {"full-values", false, false, "print every element of large constants and weights"}}};
+     {"full-values", false, false, "print every element of large constants and weights"},
+     {"backend", true, false,
+      "auto|llvm|dnnl: the pipeline --emit=opt|kernels|llvm|asm shows (default auto)"}}};
 
 const CommandSpec kDotSpec{
-    "dot", "MODEL.json [-o OUT.dot|OUT.svg] [--decompose]",
+    "dot", "MODEL.json [-o OUT.dot|OUT.svg] [--decompose] [--optimized]",
     "Writes the graph as Graphviz DOT (to stdout without -o); an .svg output runs Graphviz's\n"
     "`dot -Tsvg`.",
     1,
     {{"output", true, false, "output file (.dot, or .svg rendered with Graphviz)"},
-     {"decompose", false, false, "show layers and losses expanded into primitive ops"}}};
+     {"decompose", false, false, "show layers and losses expanded into primitive ops"},
+     {"optimized", false, false,
+      "the graph after compile's pass pipeline (auto backend): fusion groups, oneDNN nodes"}}};
 
 /// Loads the model and, if asked, expands layers so that the primitives show.
 Expected<Graph> loadForDisplay(const std::string &path, bool decompose) {
@@ -120,9 +124,18 @@ int runPrint(const std::vector<std::string> &argv) {
   PrintOptions opts;
   opts.locations = !args->has("no-locations");
   opts.elideValuesOver = args->has("full-values") ? -1 : 32;
+  // The backend's pipeline: `auto` shows which ops go to oneDNN (fused nodes of kind "dnnl").
+  std::string pipeline = codegen::kAutoPipeline;
+  if (auto b = args->get("backend")) {
+    if (*b != "auto" && *b != "llvm" && *b != "dnnl")
+      return reportUsage(kPrintSpec, "--backend for print is auto, llvm or dnnl, got '" + *b + "'");
+    pipeline = *b == "llvm" ? codegen::kLlvmPipeline
+               : *b == "dnnl" ? codegen::kDnnlPipeline
+                              : codegen::kAutoPipeline;
+  }
   if (emit == "opt") {
-    // The default pipeline of compile(), without code generation.
-    auto pm = PassManager::create(codegen::CompileOptions().pipeline);
+    // The backend's pipeline, without code generation.
+    auto pm = PassManager::create(pipeline);
     if (!pm)
       return reportError(pm.status());
     if (auto changed = pm->run(*g); !changed)
@@ -133,6 +146,7 @@ int runPrint(const std::vector<std::string> &argv) {
     codegen::CompileDumps dumps;
     codegen::CompileOptions copts;
     copts.training = false;
+    copts.pipeline = pipeline;
     copts.dumps = &dumps;
     copts.dumpKernels = emit == "kernels";
     copts.dumpLlvm = emit == "llvm";
@@ -158,6 +172,14 @@ int runDot(const std::vector<std::string> &argv) {
   auto g = loadForDisplay(args->positionals[0], args->has("decompose"));
   if (!g)
     return reportError(g.status());
+  if (args->has("optimized")) {
+    // Before and after optimisation side by side: run dot with and without this flag.
+    auto pm = PassManager::create(codegen::kAutoPipeline);
+    if (!pm)
+      return reportError(pm.status());
+    if (auto changed = pm->run(*g); !changed)
+      return reportError(changed.status());
+  }
   std::string dot = writeDot(*g);
   auto out = args->get("output");
   if (!out) {

@@ -22,14 +22,15 @@ constexpr CommandEntry kCommands[] = {
     {"train", runTrain, "training steps on batches from a safetensors file"},
     {"dot", runDot, "write the graph as Graphviz DOT (or SVG when Graphviz is installed)"},
     {"make-inputs", runMakeInputs, "write random inputs for a model to a safetensors file"},
+    {"fit", runFit, "train on a dataset (Fashion-MNIST, CSV, ...) with progress, then test"},
+    {"compile", runCompile, "ahead-of-time: an object file and a C header (docs/aot.md)"},
 };
 
 void printUsage(FILE *out) {
   std::fprintf(out, "usage: kilnc COMMAND [ARGS] [--help]\n\ncommands:\n");
   for (auto &c : kCommands)
     std::fprintf(out, "  %-13s %s\n", c.name, c.summary);
-  std::fprintf(out, "\nNot yet available: compile (ahead-of-time issue).\n"
-                    "Exit status: 0 success, 1 invalid input (the message says where), 2 usage.\n");
+  std::fprintf(out, "\nExit status: 0 success, 1 invalid input (the message says where), 2 usage.\n");
 }
 
 } // namespace
@@ -59,10 +60,6 @@ int main(int argc, char **argv) {
       std::fprintf(stderr, "error: internal error: %s\n", e.what());
       return kExitInputError;
     }
-  }
-  if (command == "compile") {
-    std::fprintf(stderr, "kilnc: '%s' is not available yet in this build\n", command.c_str());
-    return kExitUsage;
   }
   std::fprintf(stderr, "kilnc: unknown command '%s'\n\n", command.c_str());
   printUsage(stderr);

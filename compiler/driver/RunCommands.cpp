@@ -61,7 +61,8 @@ int runRun(const std::vector<std::string> &argv) {
       return reportError(Status::error(*args->get("inputs") + ": error: tensor '" + name +
                                        "' matches no input of graph '" + graph->name() + "'"));
   }
-  auto engine = Engine::create(*backend, *graph, int(std::stoi(args->get("threads").value_or("0"))));
+  auto engine = Engine::create(*backend, *graph, int(std::stoi(args->get("threads").value_or("0"))),
+                                args->has("check-numerics"));
   if (!engine)
     return reportError(engine.status());
   if (Status st = applyParamsFlag(*args, **engine); !st)

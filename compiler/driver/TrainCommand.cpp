@@ -3,10 +3,12 @@
 #include "compiler/driver/Commands.h"
 
 #include "compiler/autodiff/TrainGraph.h"
+#include "kiln/fit/Plot.h"
 #include "kiln/runtime/Checkpoint.h"
 #include "kiln/runtime/FileUtil.h"
 #include "kiln/runtime/Safetensors.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -36,7 +38,8 @@ CommandSpec trainSpec() {
                   "last step (written atomically)"},
                  {"checkpoint-every", true, false,
                   "K: also write the checkpoint after every K steps (needs --save-checkpoint)"},
-                 {"resume", true, false, "C.safetensors: a checkpoint of this model to continue from"}}};
+                 {"resume", true, false, "C.safetensors: a checkpoint of this model to continue from"},
+                 {"plot", true, false, "F.svg: loss and metric curves over the steps run (fit.md)"}}};
   for (auto &f : commonRunFlags())
     s.flags.push_back(f);
   return s;
@@ -152,7 +155,8 @@ int runTrain(const std::vector<std::string> &argv) {
   if (!training)
     return reportError(training.status());
   auto engine =
-      Engine::create(*backend, *training, int(std::stoi(args->get("threads").value_or("0"))));
+      Engine::create(*backend, *training, int(std::stoi(args->get("threads").value_or("0"))),
+                                args->has("check-numerics"));
   if (!engine)
     return reportError(engine.status());
   Engine &interp = **engine;
@@ -177,6 +181,20 @@ int runTrain(const std::vector<std::string> &argv) {
   }
 
   std::string log;
+  // --plot: one panel per value (loss, each metric), one curve per train step, x = step.
+  std::vector<fit::PlotPanel> curves;
+  auto addPoint = [&](const std::string &value, const std::string &step, double x, double y) {
+    auto panel =
+        std::find_if(curves.begin(), curves.end(), [&](auto &p) { return p.title == value; });
+    if (panel == curves.end())
+      panel = curves.insert(curves.end(), fit::PlotPanel{value, "step", {}});
+    auto curve = std::find_if(panel->series.begin(), panel->series.end(),
+                              [&](auto &c) { return c.name == step; });
+    if (curve == panel->series.end())
+      curve = panel->series.insert(panel->series.end(), fit::PlotSeries{step, {}, {}});
+    curve->x.push_back(x);
+    curve->y.push_back(y);
+  };
   for (int64_t i = first; i < *steps; ++i) {
     auto feeds = sliceBatch(*batches, i);
     if (!feeds)
@@ -190,6 +208,7 @@ int runTrain(const std::vector<std::string> &argv) {
       for (auto &[key, t] : *result) {
         std::string field = key == program->loss.name() ? "loss" : key;
         line += ", \"" + field + "\": " + jsonNumber(t.at(0));
+        addPoint(field, name, double(i + 1), t.at(0));
       }
       line += "}\n";
       log += line;
@@ -206,6 +225,9 @@ int runTrain(const std::vector<std::string> &argv) {
       return reportError(st);
   if (auto l = args->get("log"))
     if (Status st = writeFileAtomic(*l, log); !st)
+      return reportError(st);
+  if (auto p = args->get("plot"))
+    if (Status st = fit::writeSvg(*p, curves); !st)
       return reportError(st);
   if (auto p = args->get("save-params")) {
     // The user's params only: optimizer slots and counters belong in checkpoints.

@@ -5,6 +5,7 @@
 #include "compiler/ir/Decompose.h"
 #include "compiler/ir/Init.h"
 
+#include <cmath>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -245,6 +246,27 @@ Expected<NamedTensors> Interpreter::evaluate(const NamedTensors &feeds,
   return evalValues(feeds, values, names, training, /*requireAllInputs=*/false);
 }
 
+namespace {
+/// --check-numerics: the first NaN or Inf among `n`'s float results, as a located error.
+Status checkFinite(const Node &n, const std::vector<Tensor> &results) {
+  for (size_t r = 0; r < results.size(); ++r) {
+    const Tensor &t = results[r];
+    if (!isFloat(t.dtype()))
+      continue;
+    for (int64_t i = 0; i < t.numElements(); ++i) {
+      double v = t.at(i);
+      if (std::isfinite(v))
+        continue;
+      std::string what = std::isnan(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf";
+      return errorAt(n.loc(), std::string(n.info().mnemonic) + " '" +
+                                  Value{const_cast<Node *>(&n), unsigned(r)}.name() +
+                                  "' produced " + what + " at element " + std::to_string(i));
+    }
+  }
+  return Status::ok();
+}
+} // namespace
+
 Expected<NamedTensors> Interpreter::evalValues(const NamedTensors &feeds,
                                                const std::vector<Value> &values,
                                                const std::vector<std::string> &names, bool training,
@@ -292,6 +314,8 @@ Expected<NamedTensors> Interpreter::evalValues(const NamedTensors &feeds,
     for (Value o : n->operands())
       operands.push_back(env.at(o.node)[o.index]);
     KILN_ASSIGN(env[n], evalOp(*n, operands, ctx));
+    if (checkNumerics_)
+      KILN_TRY(checkFinite(*n, env[n]));
   }
 
   NamedTensors out;

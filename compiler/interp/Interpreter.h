@@ -66,6 +66,10 @@ public:
   void setRunCount(uint64_t count) { runCount_ = count; }
   /// The decomposed graph being interpreted.
   const Graph &graph() const { return *graph_; }
+  /// --check-numerics: every float result of every node is checked for NaN and Inf; a run
+  /// stops at the first with an error naming the node and its location (a step then changes
+  /// no state).
+  void setCheckNumerics(bool on) { checkNumerics_ = on; }
 
 private:
   explicit Interpreter(std::unique_ptr<Graph> g) : graph_(std::move(g)) {}
@@ -77,6 +81,7 @@ private:
   NamedTensors params_;
   std::unordered_map<const Node *, size_t> paramIndex_; ///< param node -> index in params_
   uint64_t runCount_ = 0;
+  bool checkNumerics_ = false;
 };
 
 } // namespace kiln

@@ -1,9 +1,11 @@
 // The runtime side of KernelABI.def: OpenMP parallel loops and per-thread scratch buffers.
 #include "kiln/runtime/Parallel.h"
+#include "kiln/runtime/PrimitiveTable.h"
 
 #include <omp.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
@@ -25,10 +27,11 @@ using FnPtr = KilnParallelBody;
 template <typename Ret, typename... Params> struct AbiSignature {
   using Type = Ret (*)(Params...);
 };
-#define KILN_ABI_PARAMS(...) __VA_ARGS__
+// KILN_ABI_PARAMS puts the comma before the parameter types only when there are some.
+#define KILN_ABI_PARAMS(...) __VA_OPT__(, ) __VA_ARGS__
 #define KILN_ABI_FN(name, ret, params)                                                             \
   static_assert(                                                                                   \
-      std::is_same_v<decltype(&::name), AbiSignature<ret, KILN_ABI_PARAMS params>::Type>,          \
+      std::is_same_v<decltype(&::name), AbiSignature<ret KILN_ABI_PARAMS params>::Type>,           \
       #name " in KernelABI.def disagrees with its definition");
 #include "kiln/runtime/KernelABI.def"
 
@@ -103,19 +106,50 @@ std::mutex kernelErrorMutex;
 std::string kernelError;
 } // namespace
 
-extern "C" void kiln_runtime_error(void *message, int64_t value) {
+namespace {
+/// Records `message` (its "{}" replaced by `detail`) as the running call's fault, unless it has
+/// one already: the first fault is the one reported.
+void recordFault(const char *message, const std::string &detail) {
   kiln::runtime::KernelErrorScope::Slot *slot = tlsErrorSlot;
   std::lock_guard<std::mutex> lock(slot ? slot->mutex : kernelErrorMutex);
   std::string &first = slot ? slot->message : kernelError;
   if (!first.empty())
     return;
-  // The ABI passes every data pointer as Ptr (void *); this one is a C string.
-  const char *m = static_cast<const char *>(message);
-  std::string text = m ? m : "error: run-time fault in a generated kernel";
+  std::string text = message ? message : "error: run-time fault in a generated kernel";
   size_t at = text.find("{}");
   if (at != std::string::npos)
-    text.replace(at, 2, std::to_string(value));
+    text.replace(at, 2, detail);
   first = std::move(text);
+}
+
+template <typename T> int64_t firstNonFinite(const T *p, int64_t n) {
+  for (int64_t i = 0; i < n; ++i)
+    if (!std::isfinite(p[i]))
+      return i;
+  return -1;
+}
+} // namespace
+
+extern "C" void kiln_runtime_error(void *message, int64_t value) {
+  // The ABI passes every data pointer as Ptr (void *); this one is a C string.
+  recordFault(static_cast<const char *>(message), std::to_string(value));
+}
+
+extern "C" int32_t kiln_check_finite(void *data, int64_t count, int32_t isF64, void *message) {
+  int64_t at = isF64 ? firstNonFinite(static_cast<const double *>(data), count)
+                     : firstNonFinite(static_cast<const float *>(data), count);
+  if (at < 0)
+    return 0;
+  double v = isF64 ? static_cast<const double *>(data)[at] : static_cast<const float *>(data)[at];
+  std::string what = std::isnan(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf";
+  recordFault(static_cast<const char *>(message), what + " at element " + std::to_string(at));
+  return 1;
+}
+
+extern "C" int32_t kiln_fault_pending() {
+  kiln::runtime::KernelErrorScope::Slot *slot = tlsErrorSlot;
+  std::lock_guard<std::mutex> lock(slot ? slot->mutex : kernelErrorMutex);
+  return (slot ? slot->message : kernelError).empty() ? 0 : 1;
 }
 
 namespace kiln::runtime {

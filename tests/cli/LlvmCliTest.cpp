@@ -1,5 +1,6 @@
 // kilnc with --backend=llvm: run and train match the interpreter's files, and print --emit shows
-// the optimised graph, the kernels, the LLVM IR and the host assembly.
+// the optimised graph, the kernels, the LLVM IR and the host assembly; --backend=dnnl and auto
+// run like llvm and print shows their choice.
 #include "kiln/runtime/Safetensors.h"
 
 #include <gtest/gtest.h>
@@ -138,9 +139,31 @@ TEST_F(LlvmCli, IdenticalKernelsAreEmittedOnce) {
   EXPECT_GT(shared, own / 2) << out_;
 }
 
-TEST_F(LlvmCli, DnnlIsStillUnavailable) {
-  EXPECT_EQ(run("run samples/mlp_binary.json --backend=dnnl --inputs x --output y"), 2);
-  EXPECT_NE(err_.find("not available yet"), std::string::npos) << err_;
+TEST_F(LlvmCli, DnnlAndAutoRunLikeLlvmAndPrintShowsTheChoice) {
+  // --backend=dnnl and auto (docs/dnnl.md) give llvm's outputs; print --emit=opt shows which
+  // nodes go to oneDNN (fused nodes of kind "dnnl"): every matmul under dnnl, the conv and pool
+  // but no matmul under auto, none under llvm.
+  ASSERT_EQ(run("make-inputs samples/cnn_mnist.json -o " + path("in.safetensors")), 0) << err_;
+  for (const char *b : {"llvm", "dnnl", "auto"})
+    ASSERT_EQ(run(std::string("run samples/cnn_mnist.json --backend=") + b + " --inputs " +
+                  path("in.safetensors") + " --output " + path(std::string(b) + ".safetensors")),
+              0)
+        << b << ": " << err_;
+  auto llvm = kiln::readSafetensors(path("llvm.safetensors"));
+  auto dnnl = kiln::readSafetensors(path("dnnl.safetensors"));
+  auto autoOut = kiln::readSafetensors(path("auto.safetensors"));
+  ASSERT_TRUE(llvm.ok() && dnnl.ok() && autoOut.ok());
+  EXPECT_LE(worstError(*llvm, *dnnl), 1e-4);
+  EXPECT_LE(worstError(*llvm, *autoOut), 1e-4);
+  ASSERT_EQ(run("print samples/cnn_mnist.json --emit=opt --backend=dnnl --no-locations"), 0) << err_;
+  EXPECT_NE(out_.find("kind=\"dnnl\""), std::string::npos) << out_;
+  EXPECT_EQ(out_.find("kind=\"matmul\""), std::string::npos) << "matmuls went to oneDNN";
+  ASSERT_EQ(run("print samples/cnn_mnist.json --emit=opt --no-locations"), 0) << err_;
+  EXPECT_NE(out_.find("kind=\"dnnl\""), std::string::npos) << out_;
+  EXPECT_NE(out_.find("kind=\"matmul\""), std::string::npos) << "auto keeps the generated GEMM";
+  ASSERT_EQ(run("print samples/cnn_mnist.json --emit=opt --backend=llvm --no-locations"), 0);
+  EXPECT_EQ(out_.find("kind=\"dnnl\""), std::string::npos) << out_;
+  EXPECT_EQ(run("print samples/cnn_mnist.json --emit=opt --backend=interp"), 2);
 }
 
 } // namespace

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -212,6 +213,63 @@ TEST_F(TrainCli, ResumeRefusesAnotherModelsCheckpoint) {
   EXPECT_NE(err.find("step 2"), std::string::npos) << err;
   // --checkpoint-every without a file is a usage error.
   EXPECT_EQ(run("train samples/mlp_binary.json --inputs " + mb + " --steps 2 --checkpoint-every 1"), 2);
+}
+
+TEST_F(TrainCli, CheckNumericsStopsAtTheFirstNaNOnEveryBackend) {
+  std::string model = path("nan.json"), in = path("in.safetensors"), out = path("out.safetensors");
+  std::ofstream(model) << R"({
+  "format": "kiln-graph", "version": 1, "name": "nan_demo",
+  "inputs": [{"name": "x", "dtype": "f32", "shape": [4, 8]}],
+  "constants": [{"name": "half", "dtype": "f32", "shape": [], "value": 0.5}],
+  "nodes": [{"name": "shifted", "op": "sub", "inputs": ["x", "half"]},
+            {"name": "lg", "op": "log", "inputs": ["shifted"]},
+            {"name": "out", "op": "mul", "inputs": ["lg", "lg"]}],
+  "outputs": ["out"]
+})";
+  ASSERT_EQ(run("make-inputs " + model + " -o " + in), 0);
+  for (std::string backend : {"interp", "llvm"}) {
+    std::string args = "run " + model + " --inputs " + in + " --output " + out + " --backend=" + backend;
+    EXPECT_EQ(run(args), 0) << backend; // off by default: NaNs flow into the output
+    fs::remove(out);
+    std::string err;
+    EXPECT_EQ(run(args + " --check-numerics", &err), 1) << backend;
+    EXPECT_NE(err.find(model + ":6:13: error: log 'lg' produced NaN at element"), std::string::npos)
+        << backend << ": " << err;
+    EXPECT_FALSE(fs::exists(out)) << backend;
+  }
+}
+
+TEST_F(TrainCli, AFailedRunLeavesNoFileBehind) {
+  // Log of x - 0.5 on x in [0, 1): NaN in the first step, which --check-numerics stops.
+  std::string model = path("nan_train.json"), b = path("b.safetensors");
+  std::ofstream(model) << R"({
+  "format": "kiln-graph", "version": 1, "name": "nan_train",
+  "inputs": [{"name": "x", "dtype": "f32", "shape": [4, 3]}, {"name": "t", "dtype": "f32", "shape": [4, 3]}],
+  "params": [{"name": "w", "shape": [3], "init": "ones"}],
+  "constants": [{"name": "half", "dtype": "f32", "shape": [], "value": 0.5}],
+  "nodes": [{"name": "shifted", "op": "sub", "inputs": ["x", "half"]},
+            {"name": "lg", "op": "log", "inputs": ["shifted"]},
+            {"name": "y", "op": "mul", "inputs": ["lg", "w"]},
+            {"name": "loss", "op": "mse", "inputs": ["y", "t"]}],
+  "outputs": ["loss"],
+  "train": {"loss": "loss", "optimizer": {"kind": "sgd", "lr": 0.1}}
+})";
+  ASSERT_EQ(run("make-inputs " + model + " --batches 2 -o " + b), 0);
+  for (std::string backend : {"interp", "llvm"}) {
+    std::string err;
+    EXPECT_EQ(run("train " + model + " --backend=" + backend + " --check-numerics --inputs " + b +
+                      " --steps 5 --log " + path("log.jsonl") + " --save-params " + path("p.st") +
+                      " --save-checkpoint " + path("c.st"),
+                  &err),
+              1)
+        << backend;
+    EXPECT_NE(err.find("'lg' produced NaN"), std::string::npos) << backend << ": " << err;
+    std::vector<std::string> left;
+    for (auto &e : fs::directory_iterator(dir_))
+      left.push_back(e.path().filename().string());
+    std::sort(left.begin(), left.end());
+    EXPECT_EQ(left, (std::vector<std::string>{"b.safetensors", "nan_train.json"})) << backend;
+  }
 }
 
 } // namespace

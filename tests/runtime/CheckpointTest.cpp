@@ -140,9 +140,9 @@ TEST_F(CheckpointTest, PlainSafetensorsIsNotACheckpoint) {
   EXPECT_FALSE(readCheckpoint(path("junk")).ok());
 }
 
-// A process rewriting a large checkpoint in a loop is killed with SIGKILL, again and again at
-// varying moments; whenever a temporary file shows the kill landed mid-write, the checkpoint
-// under the real name must still load completely and be one of the versions written.
+// A process rewriting a large checkpoint in a loop is killed with SIGKILL, again and again, each
+// time soon after a temporary file appears. Whenever a temporary file is left (the kill landed
+// mid-write), the checkpoint under the real name must still load completely, as one version.
 TEST_F(CheckpointTest, KillDuringWriteLeavesThePreviousCheckpointLoadable) {
   std::string p = path("big.safetensors");
   const int64_t elements = 4 << 20; // 16 MiB per state tensor, ~32 MiB per write
@@ -156,7 +156,18 @@ TEST_F(CheckpointTest, KillDuringWriteLeavesThePreviousCheckpointLoadable) {
         if (!writeCheckpoint(p, sample(step, elements)).isOk())
           ::_exit(3);
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20 + 13 * attempt % 90));
+    // Kill as soon as a temporary file exists (the writer is mid-write), plus a varying delay so
+    // that kills land at different points of the write; give up waiting after 10 s.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    auto tempExists = [&] {
+      for (auto &e : fs::directory_iterator(dir_))
+        if (e.path().filename().string().find(".tmp-") != std::string::npos)
+          return true;
+      return false;
+    };
+    while (!tempExists() && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    std::this_thread::sleep_for(std::chrono::microseconds(500 * (attempt % 7)));
     ::kill(child, SIGKILL);
     int status = 0;
     ::waitpid(child, &status, 0);

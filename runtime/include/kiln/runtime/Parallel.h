@@ -17,6 +17,13 @@ void *kiln_thread_scratch(int64_t bytes);
 
 /// See KernelABI.def: records a kernel's run-time fault (message with "{}" replaced by value).
 void kiln_runtime_error(void *message, int64_t value);
+
+/// See KernelABI.def: 0 if data[0..count) (f32, or f64 when isF64) is all finite; else records
+/// the fault and returns 1.
+int32_t kiln_check_finite(void *data, int64_t count, int32_t isF64, void *message);
+
+/// See KernelABI.def: 1 when the running call has recorded a fault.
+int32_t kiln_fault_pending();
 }
 
 namespace kiln::runtime {
