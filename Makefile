@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all bootstrap build test demo bench fuzz-graphs clean
+.PHONY: all bootstrap build test demo bench fuzz-graphs fuzz sanitize clean
 
 all: build
 
@@ -35,6 +35,17 @@ FUZZ_GRAPHS ?= 5000
 FUZZ_SEED ?= 0
 fuzz-graphs: build
 	KILN_FUZZ_GRAPHS=$(FUZZ_GRAPHS) KILN_FUZZ_SEED=$(FUZZ_SEED) $(BUILD)/tests/kiln_codegen_tests --gtest_filter='*GraphFuzz*'
+
+# Reliability (docs/reliability.md). `fuzz`: the libFuzzer targets (JSON importer, safetensors
+# reader, IR parser), built with clang into build-fuzz/, each run for FUZZ_SECONDS. `sanitize`:
+# the whole test suite under ASan+UBSan in build-asan/, then the *Concurrency* tests under TSan
+# in build-tsan/.
+FUZZ_SECONDS ?= 60
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) JOBS=$(JOBS) scripts/fuzz.sh
+
+sanitize: bootstrap
+	JOBS=$(JOBS) scripts/sanitize.sh
 
 clean:
 	rm -rf $(BUILD)

@@ -206,7 +206,8 @@ Expected<AttrMap> Importer::importAttrs(const Json &attrs, const JsonPath &p, co
       return err(ap, who, "unknown attribute '" + key + "'" +
                               (known.empty() ? " (this op takes none)" : " (expected " + known + ")"));
     }
-    auto wrong = [&] {
+    // Init-captures, not [&]: clang before 16 cannot capture structured bindings (fuzz build).
+    auto wrong = [&, &key = key, &v = v] {
       return err(ap, who, "attribute '" + key + "' must be " + attrKindDescription(*spec) +
                               ", got " + describe(v));
     };

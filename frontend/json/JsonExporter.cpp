@@ -16,22 +16,37 @@ namespace {
 
 /// A JSON value under construction: scalars hold their finished text.
 struct Out {
+  // A named struct, not std::pair<std::string, Out>: pair needs Out complete, which clang (the
+  // fuzz build) enforces inside Out's own definition; a vector of an incomplete type is fine.
+  struct Member;
   enum Kind { Scalar, Array, Object } kind = Scalar;
   std::string text;
   std::vector<Out> items;
-  std::vector<std::pair<std::string, Out>> members;
+  std::vector<Member> members;
 
-  static Out array() { return Out{Array, {}, {}, {}}; }
-  static Out object() { return Out{Object, {}, {}, {}}; }
-  Out &add(Out v) {
-    items.push_back(std::move(v));
-    return *this;
-  }
-  Out &set(std::string key, Out v) {
-    members.emplace_back(std::move(key), std::move(v));
-    return *this;
-  }
+  static Out array();
+  static Out object();
+  Out &add(Out v);
+  Out &set(std::string key, Out v);
 };
+
+struct Out::Member {
+  std::string first;
+  Out second;
+};
+
+Out Out::array() { return Out{Array, {}, {}, {}}; }
+Out Out::object() { return Out{Object, {}, {}, {}}; }
+
+Out &Out::add(Out v) {
+  items.push_back(std::move(v));
+  return *this;
+}
+
+Out &Out::set(std::string key, Out v) {
+  members.push_back(Member{std::move(key), std::move(v)});
+  return *this;
+}
 
 std::string quote(std::string_view s) {
   std::string out = "\"";
