@@ -18,6 +18,7 @@
 // which leave dead nodes behind. No op has side effects (state updates are step-program data,
 // random ops only draw numbers), so an unused node can always go.
 #include "compiler/passes/PassRegistry.h"
+#include "compiler/passes/PassUtil.h"
 
 #include <unordered_set>
 
@@ -27,19 +28,7 @@ namespace {
 
 /// Every node that some root depends on.
 std::unordered_set<const Node *> liveNodes(const Graph &g) {
-  std::vector<Value> roots = g.outputs();
-  for (const TrainStep &s : g.trainSteps()) {
-    if (s.loss)
-      roots.push_back(s.loss);
-    roots.insert(roots.end(), s.metrics.begin(), s.metrics.end());
-  }
-  for (const StepProgram &p : g.stepPrograms()) {
-    if (p.loss)
-      roots.push_back(p.loss);
-    roots.insert(roots.end(), p.metrics.begin(), p.metrics.end());
-    for (const StateUpdate &u : p.updates)
-      roots.push_back(u.value);
-  }
+  std::vector<Value> roots = rootValues(g);
   // One walk over operands from all roots together (dependenciesOf per root would revisit
   // shared subgraphs once per root).
   std::unordered_set<const Node *> live;

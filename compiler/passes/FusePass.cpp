@@ -40,6 +40,7 @@
 // single result of a node can: such a value is never an extra result, and a group whose root
 // is one has a single result (producers used outside it stay out).
 #include "compiler/passes/PassRegistry.h"
+#include "compiler/passes/PassUtil.h"
 
 #include "compiler/support/Diagnostic.h"
 
@@ -70,11 +71,6 @@ public:
   Fuser(Graph &g, PassContext &ctx) : g_(g), ctx_(ctx) {
     for (size_t i = 0; i < g.nodes().size(); ++i)
       pos_[g.nodes()[i].get()] = i;
-    auto addRoots = [&](const std::vector<Value> &vs) {
-      for (const Value &v : vs)
-        if (v)
-          rootUsers_.insert(v.node);
-    };
     auto addNamed = [&](const std::vector<Value> &vs) {
       for (const Value &v : vs)
         if (v)
@@ -89,17 +85,8 @@ public:
       addNamed({p.loss});
       addNamed(p.metrics);
     }
-    addRoots(g.outputs());
-    for (const TrainStep &s : g.trainSteps()) {
-      addRoots({s.loss});
-      addRoots(s.metrics);
-    }
-    for (const StepProgram &p : g.stepPrograms()) {
-      addRoots({p.loss});
-      addRoots(p.metrics);
-      for (const StateUpdate &u : p.updates)
-        addRoots({u.value});
-    }
+    for (const Value &v : rootValues(g))
+      rootUsers_.insert(v.node);
   }
 
   Expected<bool> run() {

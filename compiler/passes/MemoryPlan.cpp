@@ -1,5 +1,6 @@
 // Memory planning: live ranges, the best-fit planner with in-place reuse, and the plan checker.
 #include "compiler/passes/MemoryPlan.h"
+#include "compiler/passes/PassUtil.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -31,22 +32,6 @@ RangeIndex indexRanges(const std::vector<LiveRange> &ranges) {
 }
 
 size_t rangeOf(const RangeIndex &index, Value v) { return index.at(v.node) + v.index; }
-
-/// Every value a run reads after the last node: outputs, losses, metrics, update values.
-std::vector<Value> rootsOf(const Graph &g) {
-  std::vector<Value> roots = g.outputs();
-  for (const TrainStep &s : g.trainSteps()) {
-    roots.push_back(s.loss);
-    roots.insert(roots.end(), s.metrics.begin(), s.metrics.end());
-  }
-  for (const StepProgram &p : g.stepPrograms()) {
-    roots.push_back(p.loss);
-    roots.insert(roots.end(), p.metrics.begin(), p.metrics.end());
-    for (const StateUpdate &u : p.updates)
-      roots.push_back(u.value);
-  }
-  return roots;
-}
 
 /// True if a fused node's body reads and writes element i only (no reduction, movement, matmul).
 bool bodyIsElementwise(const Graph &body) {
@@ -129,7 +114,7 @@ std::vector<LiveRange> arenaLiveRanges(const Graph &g) {
         LiveRange &r = ranges[rangeOf(index, o)];
         r.end = std::max(r.end, i);
       }
-  for (const Value &v : rootsOf(g))
+  for (const Value &v : rootValues(g))
     if (isArenaValue(v)) {
       LiveRange &r = ranges[rangeOf(index, v)];
       r.end = end;

@@ -5,6 +5,27 @@
 
 namespace kiln {
 
+std::vector<Value> rootValues(const Graph &g) {
+  std::vector<Value> roots;
+  auto add = [&](const std::vector<Value> &vs) {
+    for (const Value &v : vs)
+      if (v)
+        roots.push_back(v);
+  };
+  add(g.outputs());
+  for (const TrainStep &s : g.trainSteps()) {
+    add({s.loss});
+    add(s.metrics);
+  }
+  for (const StepProgram &p : g.stepPrograms()) {
+    add({p.loss});
+    add(p.metrics);
+    for (const StateUpdate &u : p.updates)
+      add({u.value});
+  }
+  return roots;
+}
+
 bool isNamedRoot(const Graph &g, const Node *node) {
   auto in = [&](const std::vector<Value> &vs) {
     for (const Value &v : vs)

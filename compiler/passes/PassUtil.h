@@ -6,6 +6,11 @@
 
 namespace kiln {
 
+/// Every value read after a run's last node: outputs, train-step and step-program losses and
+/// metrics, and step-program update values (null values, e.g. a step without a loss, skipped).
+/// Passes must keep these alive and materialised.
+std::vector<Value> rootValues(const Graph &g);
+
 /// True if a value of `node` is a graph output, a train-step loss or metric, or a step-program
 /// loss or metric: values that callers read back by name, so the name must survive rewrites.
 bool isNamedRoot(const Graph &g, const Node *node);

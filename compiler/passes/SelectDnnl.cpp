@@ -105,22 +105,8 @@ class Selector {
 public:
   Selector(Graph &g, PassContext &ctx, bool everything, std::string_view pass)
       : g_(g), ctx_(ctx), everything_(everything), pass_(pass) {
-    auto add = [&](const std::vector<Value> &vs) {
-      for (const Value &v : vs)
-        if (v)
-          roots_.insert(v.node);
-    };
-    add(g.outputs());
-    for (const TrainStep &s : g.trainSteps()) {
-      add({s.loss});
-      add(s.metrics);
-    }
-    for (const StepProgram &p : g.stepPrograms()) {
-      add({p.loss});
-      add(p.metrics);
-      for (const StateUpdate &u : p.updates)
-        add({u.value});
-    }
+    for (const Value &v : rootValues(g))
+      roots_.insert(v.node);
   }
 
   Expected<bool> run() {
