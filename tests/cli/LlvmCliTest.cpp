@@ -2,6 +2,7 @@
 // the optimised graph, the kernels, the LLVM IR and the host assembly; --backend=dnnl and auto
 // run like llvm and print shows their choice.
 #include "kiln/runtime/Safetensors.h"
+#include "tests/common/TensorCompare.h"
 
 #include <gtest/gtest.h>
 
@@ -45,21 +46,7 @@ protected:
   std::string out_, err_;
 };
 
-/// Largest |a - b| / max(1, |a|, |b|) over all tensors of two files with the same names.
-double worstError(const kiln::NamedTensors &a, const kiln::NamedTensors &b) {
-  if (a.size() != b.size())
-    return INFINITY;
-  double worst = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (a[i].first != b[i].first || a[i].second.shape() != b[i].second.shape())
-      return INFINITY;
-    for (int64_t k = 0; k < a[i].second.numElements(); ++k) {
-      double x = a[i].second.at(k), y = b[i].second.at(k);
-      worst = std::max(worst, std::fabs(x - y) / std::max({1.0, std::fabs(x), std::fabs(y)}));
-    }
-  }
-  return worst;
-}
+using kiln::test::worstError;
 
 /// The "loss" of every line of a kilnc train log.
 std::vector<double> losses(const std::string &log) {

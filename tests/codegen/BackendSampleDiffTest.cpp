@@ -18,6 +18,7 @@
 #include "compiler/interp/Interpreter.h"
 #include "compiler/interp/RandomFeeds.h"
 #include "frontend/json/JsonImporter.h"
+#include "tests/common/TensorCompare.h"
 
 #include <gtest/gtest.h>
 
@@ -34,22 +35,7 @@ constexpr int kSteps = 20;
 constexpr int kFreeRounds = 3;
 constexpr double kStateTolerance = 1e-3;
 
-/// Worst err over all elements (see the header); +inf for a type mismatch, NaN-vs-NaN is 0.
-double worstError(const Tensor &a, const Tensor &b) {
-  if (a.dtype() != b.dtype() || a.shape() != b.shape())
-    return INFINITY;
-  double worst = 0;
-  for (int64_t i = 0; i < a.numElements(); ++i) {
-    double x = a.at(i), y = b.at(i);
-    if (std::isnan(x) && std::isnan(y))
-      continue;
-    double err = std::fabs(x - y) / std::max({1.0, std::fabs(x), std::fabs(y)});
-    if (!isFloat(a.dtype()) && x != y)
-      err = INFINITY;
-    worst = std::isnan(err) ? INFINITY : std::max(worst, err);
-  }
-  return worst;
-}
+using kiln::test::worstError;
 
 std::vector<std::string> sampleNames() {
   std::vector<std::string> names;

@@ -5,6 +5,7 @@
 #include "compiler/codegen/Compile.h"
 #include "compiler/interp/Interpreter.h"
 #include "frontend/json/JsonImporter.h"
+#include "tests/common/TensorCompare.h"
 
 #include <gtest/gtest.h>
 
@@ -40,15 +41,7 @@ NamedTensors feeds(float x) {
   return {{"x", xs}, {"t", ts}};
 }
 
-bool sameBits(const NamedTensors &a, const NamedTensors &b) {
-  if (a.size() != b.size())
-    return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (a[i].second.byteSize() != b[i].second.byteSize() ||
-        std::memcmp(a[i].second.raw(), b[i].second.raw(), a[i].second.byteSize()) != 0)
-      return false;
-  return true;
-}
+using kiln::test::sameBits;
 
 /// Runs the same checks on the interpreter and on a compiled executable.
 template <typename Engine> void expectNumericsChecked(Engine &e, const std::string &backend) {

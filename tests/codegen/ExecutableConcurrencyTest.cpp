@@ -5,6 +5,7 @@
 #include "compiler/codegen/Compile.h"
 #include "compiler/interp/RandomFeeds.h"
 #include "frontend/json/JsonImporter.h"
+#include "tests/common/TensorCompare.h"
 
 #include <gtest/gtest.h>
 
@@ -30,15 +31,7 @@ std::unique_ptr<Executable> compileSample(const std::string &name) {
   return exe.ok() ? std::move(*exe) : nullptr;
 }
 
-bool sameBits(const NamedTensors &a, const NamedTensors &b) {
-  if (a.size() != b.size())
-    return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (a[i].first != b[i].first || a[i].second.byteSize() != b[i].second.byteSize() ||
-        std::memcmp(a[i].second.raw(), b[i].second.raw(), a[i].second.byteSize()) != 0)
-      return false;
-  return true;
-}
+using kiln::test::sameBits;
 
 TEST(ExecutableConcurrency, PredictFromEightThreadsMatchesSequentialBitForBit) {
   auto exe = compileSample("cnn_mnist");

@@ -22,6 +22,7 @@
 #include "compiler/ir/OpInfo.h"
 #include "compiler/ir/Printer.h"
 #include "compiler/ir/Verifier.h"
+#include "tests/common/TensorCompare.h"
 
 #include <gtest/gtest.h>
 
@@ -49,26 +50,7 @@ int64_t envInt(const char *name, int64_t fallback) {
   return *end == 0 && v >= 0 ? int64_t(v) : fallback;
 }
 
-/// Worst err over all elements (see the header); +inf for a type mismatch or an integer/bool
-/// difference. Equal values (infinities included) and NaN against NaN count as 0.
-double worstError(const Tensor &a, const Tensor &b, int64_t *where) {
-  if (a.dtype() != b.dtype() || a.shape() != b.shape())
-    return INFINITY;
-  double worst = 0;
-  for (int64_t i = 0; i < a.numElements(); ++i) {
-    double x = a.at(i), y = b.at(i);
-    if (x == y || (std::isnan(x) && std::isnan(y)))
-      continue;
-    double err = std::fabs(x - y) / std::max({1.0, std::fabs(x), std::fabs(y)});
-    if (!isFloat(a.dtype()) || std::isnan(err))
-      err = INFINITY;
-    if (err > worst) {
-      worst = err;
-      *where = i;
-    }
-  }
-  return worst;
-}
+using kiln::test::worstError;
 
 /// Whether any value `v` is computed from is f32: an f64 output cast from f32 work carries
 /// f32 rounding (a reordered f32 sum differs in the last f32 bit, 6e-8 relative), so it is

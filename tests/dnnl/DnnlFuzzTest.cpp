@@ -10,6 +10,7 @@
 #include "compiler/interp/Interpreter.h"
 #include "compiler/interp/RandomFeeds.h"
 #include "compiler/ir/Printer.h"
+#include "tests/common/TensorCompare.h"
 
 #include <gtest/gtest.h>
 
@@ -34,21 +35,7 @@ bool dependsOnF32(Value v) {
   return false;
 }
 
-double worstError(const Tensor &a, const Tensor &b) {
-  if (a.dtype() != b.dtype() || a.shape() != b.shape())
-    return INFINITY;
-  double worst = 0;
-  for (int64_t i = 0; i < a.numElements(); ++i) {
-    double x = a.at(i), y = b.at(i);
-    if (x == y || (std::isnan(x) && std::isnan(y)))
-      continue;
-    double err = std::fabs(x - y) / std::max({1.0, std::fabs(x), std::fabs(y)});
-    if (!isFloat(a.dtype()) || std::isnan(err))
-      err = INFINITY;
-    worst = std::max(worst, err);
-  }
-  return worst;
-}
+using kiln::test::worstError;
 
 TEST(DnnlFuzz, RandomGraphsMatchTheInterpreter) {
   uint64_t offset = 0;

@@ -10,6 +10,7 @@
 #include "compiler/codegen/Compile.h"
 #include "compiler/interp/Interpreter.h"
 #include "compiler/ir/Parser.h"
+#include "tests/common/TensorCompare.h"
 
 #include <gtest/gtest.h>
 
@@ -29,17 +30,7 @@ struct OpCase {
   std::string bodyCheck = ""; ///< text the optimised graph must contain (a folded post-op), or ""
 };
 
-double worstError(const Tensor &a, const Tensor &b) {
-  if (a.dtype() != b.dtype() || a.shape() != b.shape())
-    return INFINITY;
-  double worst = 0;
-  for (int64_t i = 0; i < a.numElements(); ++i) {
-    double x = a.at(i), y = b.at(i);
-    double err = std::fabs(x - y) / std::max({1.0, std::fabs(x), std::fabs(y)});
-    worst = std::isnan(err) ? INFINITY : std::max(worst, err);
-  }
-  return worst;
-}
+using kiln::test::worstError;
 
 /// Feeds in [-1, 1) (so activations see both signs; max pooling never sees exact ties).
 NamedTensors feedsFor(const Graph &g, uint64_t seed) {

@@ -17,6 +17,7 @@
 #include "compiler/codegen/Compile.h"
 #include "compiler/interp/RandomFeeds.h"
 #include "frontend/json/JsonImporter.h"
+#include "tests/common/TensorCompare.h"
 
 #include <gtest/gtest.h>
 
@@ -32,21 +33,7 @@ constexpr double kStateTolerance = 1e-3;
 constexpr int kSteps = 20;
 constexpr int kFreeRounds = 3;
 
-double worstError(const Tensor &a, const Tensor &b) {
-  if (a.dtype() != b.dtype() || a.shape() != b.shape())
-    return INFINITY;
-  double worst = 0;
-  for (int64_t i = 0; i < a.numElements(); ++i) {
-    double x = a.at(i), y = b.at(i);
-    if (std::isnan(x) && std::isnan(y))
-      continue;
-    double err = std::fabs(x - y) / std::max({1.0, std::fabs(x), std::fabs(y)});
-    if (!isFloat(a.dtype()) && x != y)
-      err = INFINITY;
-    worst = std::isnan(err) ? INFINITY : std::max(worst, err);
-  }
-  return worst;
-}
+using kiln::test::worstError;
 
 struct SampleCase {
   std::string sample;
