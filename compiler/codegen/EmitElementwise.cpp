@@ -115,7 +115,7 @@ Expected<Value *> emitUnaryScalar(KernelBuilder &kb, const Node &node, Value *x)
     return b.CreateSelect(b.CreateFCmpOGE(x, c(0)), pos, neg);
   }
   case Op::Tanh:
-    return libm(kb, "tanh", t, x);
+    return t == DType::F32 ? emitTanhF32(b, x) : libm(kb, "tanh", t, x);
   case Op::Softplus: {
     // max(x, 0) + log1p(exp(-|x|)); std::max(x, 0) keeps a NaN x.
     Value *m = b.CreateSelect(b.CreateFCmpOLT(x, c(0)), c(0), x);
@@ -132,7 +132,8 @@ Expected<Value *> emitUnaryScalar(KernelBuilder &kb, const Node &node, Value *x)
       Value *k = t == DType::F32 ? c(double(float(std::sqrt(2.0 / std::numbers::pi))))
                                  : c(std::sqrt(2.0 / std::numbers::pi));
       Value *cube = b.CreateFMul(b.CreateFMul(b.CreateFMul(c(0.044715), x), x), x);
-      Value *th = libm(kb, "tanh", t, b.CreateFMul(k, b.CreateFAdd(x, cube)));
+      Value *u = b.CreateFMul(k, b.CreateFAdd(x, cube));
+      Value *th = t == DType::F32 ? emitTanhF32(b, u) : libm(kb, "tanh", t, u);
       return b.CreateFMul(half, b.CreateFAdd(c(1), th));
     }
     Value *r2 = t == DType::F32 ? c(double(float(std::numbers::sqrt2))) : c(std::numbers::sqrt2);

@@ -6,6 +6,7 @@
 // registers: v = acc (+ bias, broadcast) (stored too if the add is itself a result), then the
 // activation. So the pre-activation tensor never makes a round trip through its own buffer.
 #include "compiler/codegen/EmitLinalg.h"
+#include "compiler/codegen/EmitUtil.h"
 
 #include "compiler/ir/Graph.h"
 
@@ -115,13 +116,14 @@ Expected<Value *> activation(LinalgBuilder &lb, const Node &act, Value *v) {
     return b.CreateSelect(b.CreateFCmpUNO(v, v), v, b.CreateFDiv(num, den));
   }
   if (act.op() == Op::Tanh)
-    return emitTanh(lb, v);
+    return lb.dtype == DType::F32 ? emitTanhF32(b, v) : emitTanh(lb, v);
   if (act.op() == Op::Gelu && act.attrStr("approximate") == "tanh") {
     // 0.5 x (1 + tanh(k (x + 0.044715 x^3))), k = sqrt(2 / pi).
     Value *x3 = b.CreateFMul(b.CreateFMul(v, v), v);
     Value *u = b.CreateFMul(lb.fconst(0.7978845608028654),
                             b.CreateFAdd(v, b.CreateFMul(lb.fconst(0.044715), x3)));
-    Value *t = b.CreateFAdd(lb.fconst(1), emitTanh(lb, u));
+    Value *th = lb.dtype == DType::F32 ? emitTanhF32(b, u) : emitTanh(lb, u);
+    Value *t = b.CreateFAdd(lb.fconst(1), th);
     return b.CreateFMul(b.CreateFMul(lb.fconst(0.5), v), t);
   }
   if (act.op() == Op::Gelu) {

@@ -2,6 +2,7 @@
 #include "compiler/codegen/EmitUtil.h"
 
 #include "compiler/codegen/KernelAbi.h"
+#include "compiler/support/FloatMath.h"
 
 #include <llvm/IR/Function.h>
 
@@ -165,6 +166,36 @@ Value *emitExp(KernelBuilder &kb, DType t, Value *x) {
                             llvm::ConstantInt::get(ity, 52));
   Value *y = b.CreateFPTrunc(b.CreateFMul(p, b.CreateBitCast(bits, dty)), x->getType());
   return b.CreateSelect(b.CreateFCmpUNO(x, x), x, y);
+}
+
+Value *emitTanhF32(llvm::IRBuilder<> &b, Value *x) {
+  // kiln::math::tanhF32 (compiler/support/FloatMath.h), operation for operation, so that the
+  // interpreter and generated code agree bit for bit; see there for the method and its error.
+  llvm::Type *dty = x->getType()->getWithNewType(b.getDoubleTy());
+  llvm::Type *ity = x->getType()->getWithNewType(b.getInt64Ty());
+  auto c = [&](double v) { return llvm::ConstantFP::get(dty, v); };
+  Value *a = b.CreateBinaryIntrinsic(
+      llvm::Intrinsic::minnum, b.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, b.CreateFPExt(x, dty)),
+      c(10.0));
+  Value *y = b.CreateFMul(c(2), a);
+  Value *p = c(math::expm1Coefficient(math::kExpm1Terms - 1));
+  for (int k = math::kExpm1Terms - 2; k >= 0; --k)
+    p = b.CreateFAdd(b.CreateFMul(p, y), c(math::expm1Coefficient(k)));
+  Value *small = b.CreateFMul(p, y);
+  Value *n = b.CreateUnaryIntrinsic(llvm::Intrinsic::rint, b.CreateFMul(y, c(1.4426950408889634)));
+  Value *r = b.CreateFSub(b.CreateFSub(y, b.CreateFMul(n, c(6.93147180369123816490e-01))),
+                          b.CreateFMul(n, c(1.90821492927058770002e-10)));
+  Value *q = c(1.0 / 39916800.0);
+  for (double k : {1.0 / 3628800.0, 1.0 / 362880.0, 1.0 / 40320.0, 1.0 / 5040.0, 1.0 / 720.0,
+                   1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0})
+    q = b.CreateFAdd(b.CreateFMul(q, r), c(k));
+  Value *bits = b.CreateShl(b.CreateAdd(b.CreateFPToSI(n, ity), llvm::ConstantInt::get(ity, 1023)),
+                            llvm::ConstantInt::get(ity, 52));
+  Value *large = b.CreateFSub(b.CreateFMul(q, b.CreateBitCast(bits, dty)), c(1.0));
+  Value *m = b.CreateSelect(b.CreateFCmpOLT(y, c(0.5)), small, large);
+  Value *t = b.CreateFPTrunc(b.CreateFDiv(m, b.CreateFAdd(m, c(2.0))), x->getType());
+  t = b.CreateBinaryIntrinsic(llvm::Intrinsic::copysign, t, x);
+  return b.CreateSelect(b.CreateFCmpUNO(x, x), x, t);
 }
 
 Value *emitLog(KernelBuilder &kb, DType t, Value *x) {

@@ -71,6 +71,9 @@ private:
 /// and rounded once (libm's expf but for vanishingly rare ties), which LLVM's loop vectoriser
 /// can vectorise; f64: llvm.exp (libm's exp, as the interpreter).
 llvm::Value *emitExp(KernelBuilder &kb, DType t, llvm::Value *x);
+/// tanh(x) for an f32 scalar or vector x: kiln::math::tanhF32 (compiler/support/FloatMath.h)
+/// operation for operation, branch-free so loops vectorise, equal to the interpreter's bit for bit.
+llvm::Value *emitTanhF32(llvm::IRBuilder<> &b, llvm::Value *x);
 /// log(x) likewise: f32 by a series in double rounded once, f64 by llvm.log (libm's log).
 llvm::Value *emitLog(KernelBuilder &kb, DType t, llvm::Value *x);
 

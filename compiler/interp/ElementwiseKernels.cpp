@@ -1,5 +1,6 @@
 // Interpreter kernels of the elementwise unary ops, cast and stop_gradient.
 #include "compiler/interp/ElementwiseKernels.h"
+#include "compiler/support/FloatMath.h"
 
 #include <cmath>
 #include <cstring>
@@ -11,6 +12,11 @@ namespace kiln::interp {
 namespace {
 constexpr bool kFloatOnly = true;
 constexpr bool kNumeric = false;
+
+/// tanh as Kiln defines it: f32 by kiln::math::tanhF32 (generated code computes the same), f64
+/// by libm.
+float tanhOf(float x) { return math::tanhF32(x); }
+double tanhOf(double x) { return std::tanh(x); }
 
 /// Float to integer conversion with a defined result everywhere: truncation toward zero,
 /// saturation at the integer range, NaN gives 0 (C++ leaves these cases undefined).
@@ -93,7 +99,7 @@ Expected<Tensor> evalSigmoid(const Node &node, Operands in, const EvalContext &)
 }
 
 Expected<Tensor> evalTanh(const Node &node, Operands in, const EvalContext &) {
-  return unaryMap<kFloatOnly>(node, in[0], [](auto x) { return std::tanh(x); });
+  return unaryMap<kFloatOnly>(node, in[0], [](auto x) { return tanhOf(x); });
 }
 
 Expected<Tensor> evalSoftplus(const Node &node, Operands in, const EvalContext &) {
@@ -118,7 +124,7 @@ Expected<Tensor> evalGelu(const Node &node, Operands in, const EvalContext &) {
     using T = decltype(x);
     if (approximate) {
       T k = T(std::sqrt(2.0 / std::numbers::pi));
-      return T(0.5) * x * (T(1) + std::tanh(k * (x + T(0.044715) * x * x * x)));
+      return T(0.5) * x * (T(1) + tanhOf(k * (x + T(0.044715) * x * x * x)));
     }
     return T(0.5) * x * (T(1) + std::erf(x / T(std::numbers::sqrt2)));
   });
