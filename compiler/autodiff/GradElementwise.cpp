@@ -58,8 +58,12 @@ void gradSquare(GradBuilder &b, Node &n, Value dy, std::vector<Value> &dx) {
 // sign is piecewise constant: its derivative is zero wherever it exists.
 void gradSign(GradBuilder &b, Node &n, Value dy, std::vector<Value> &dx) { noGradient(dx); }
 
+// The mask reads the output: y > 0 exactly where x > 0 (NaN and -0 included, relu(NaN) = 0), so
+// the values are the same, and the pre-activation needs no buffer of its own: a matmul or conv
+// group (generated or oneDNN) can apply relu in its epilogue in training too (oneDNN's
+// eltwise_relu_use_dst_for_bwd rule).
 void gradRelu(GradBuilder &b, Node &n, Value dy, std::vector<Value> &dx) {
-  dx[0] = b.where(positive(b, operand(n, 0)), dy);
+  dx[0] = b.where(positive(b, result(n)), dy);
 }
 
 // y (1 - y).
@@ -81,9 +85,12 @@ void gradSoftplus(GradBuilder &b, Node &n, Value dy, std::vector<Value> &dx) {
   dx[0] = b.mul(dy, b.unary(Op::Sigmoid, operand(n, 0)));
 }
 
+// With alpha >= 0, y > 0 exactly where x > 0 (alpha x <= 0 there, even when it underflows), so
+// the mask reads the output as relu's does; a negative alpha needs the input.
 void gradLeakyRelu(GradBuilder &b, Node &n, Value dy, std::vector<Value> &dx) {
-  Value x = operand(n, 0);
-  dx[0] = b.select(positive(b, x), dy, b.scale(dy, n.attrFloat("alpha")));
+  double alpha = n.attrFloat("alpha");
+  Value mask = positive(b, alpha >= 0 ? result(n) : operand(n, 0));
+  dx[0] = b.select(mask, dy, b.scale(dy, alpha));
 }
 
 // The exact and the tanh-approximated derivative live in one gradient kernel.

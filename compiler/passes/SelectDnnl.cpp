@@ -23,8 +23,8 @@
 // conv's [O], a matmul's [N] or [1,..,1,N]) and then an activation (relu, leaky_relu, sigmoid,
 // tanh, gelu) as oneDNN post-ops, but only when the value it skips has no other use: oneDNN
 // returns only the last result. In training graphs this is exactly the `*_use_dst_for_bwd`
-// rule: sigmoid and tanh, whose gradients read their output, fuse; relu, whose gradient
-// (compiler/autodiff) reads its input, stays out, since the pre-activation must be stored.
+// rule: relu, leaky_relu (alpha >= 0), sigmoid and tanh, whose gradients read their output
+// (compiler/autodiff/GradElementwise.cpp), fuse; gelu, whose gradient reads its input, does not.
 //
 // select-dnnl takes every eligible op (`--backend=dnnl`); select-dnnl-auto (`--backend=auto`)
 // takes only those the rule in `autoPrefersDnnl` picks (convolutions, pooling, narrow matmuls,
