@@ -3,7 +3,10 @@
 // kernel ABI calls resolve to this binary's runtime (exported with -rdynamic), so both run the
 // same runtime on the same machine state. Numbers for docs/aot.md.
 //
-// usage: aot_bench [MODEL...] [--steps N] [--rounds R]   (default mnist_mlp cnn_mnist, 20, 8)
+// usage: aot_bench [MODEL...] [--steps N] [--rounds R] [--threads T] [--json]
+//        (defaults: mnist_mlp cnn_mnist, 20 steps, 8 rounds, the OpenMP default threads)
+// --json: also one JSON line per model (bench/run's AOT row): best and median ms of both, the
+// AOT compile's wall ms, the loss check.
 #include "compiler/codegen/Aot.h"
 #include "compiler/interp/RandomFeeds.h"
 #include "frontend/json/JsonImporter.h"
@@ -42,11 +45,15 @@ double median(std::vector<double> v) {
 }
 
 /// The AOT object of `g` (train steps included) as a dlopen'ed library; its descriptor.
-const kiln_program *loadAot(const Graph &g, const fs::path &dir, std::string &error) {
+const kiln_program *loadAot(const Graph &g, const fs::path &dir, int threads, double &compileMs,
+                            std::string &error) {
   codegen::AotOptions opts;
   opts.compile.training = true;
+  opts.compile.threads = threads;
   opts.name = codegen::aotNameFor(g.name());
+  double start = nowMs();
   auto art = codegen::compileAot(g, opts);
+  compileMs = nowMs() - start;
   if (!art) {
     error = art.status().message();
     return nullptr;
@@ -66,7 +73,13 @@ const kiln_program *loadAot(const Graph &g, const fs::path &dir, std::string &er
   return static_cast<const kiln_program *>(dlsym(handle, (art->name + "_program").c_str()));
 }
 
-int benchModel(const std::string &model, int steps, int rounds, const fs::path &dir) {
+struct BenchOptions {
+  int steps = 20, rounds = 8, threads = 0;
+  bool json = false;
+};
+
+int benchModel(const std::string &model, const BenchOptions &o, const fs::path &dir) {
+  const int steps = o.steps, rounds = o.rounds;
   auto g = importJsonFile(std::string(KILN_SOURCE_DIR) + "/samples/" + model + ".json");
   if (!g || g->trainSteps().empty()) {
     std::fprintf(stderr, "%s: %s\n", model.c_str(), g ? "no train step" : g.status().message().c_str());
@@ -76,9 +89,11 @@ int benchModel(const std::string &model, int steps, int rounds, const fs::path &
   auto feeds = randomFeeds(*g, 7);
   codegen::CompileOptions jitOpts;
   jitOpts.training = true;
+  jitOpts.threads = o.threads;
   auto exe = codegen::compile(*g, jitOpts);
   std::string error;
-  const kiln_program *program = loadAot(*g, dir, error);
+  double aotCompileMs = 0;
+  const kiln_program *program = loadAot(*g, dir, o.threads, aotCompileMs, error);
   if (!feeds || !exe || !program) {
     std::fprintf(stderr, "%s: %s\n", model.c_str(),
                  !feeds ? feeds.status().message().c_str()
@@ -91,6 +106,8 @@ int benchModel(const std::string &model, int steps, int rounds, const fs::path &
     std::fprintf(stderr, "%s: %s\n", model.c_str(), kiln_model_error(nullptr));
     return 1;
   }
+  if (o.threads > 0)
+    kiln_model_set_threads(m, o.threads);
   // Both write the same inputs every step (the JIT's trainStep copies its feeds in).
   auto aotStep = [&] {
     for (const auto &[name, t] : *feeds)
@@ -143,22 +160,36 @@ int benchModel(const std::string &model, int steps, int rounds, const fs::path &
               model.c_str(), best(jitMs), best(aotMs), best(aotMs) / best(jitMs), median(jitMs),
               median(aotMs), best(jitCpu), best(aotCpu), rounds, steps, (rounds + 1) * steps,
               std::memcmp(&jitLoss, &aotLoss, 4) == 0 ? "yes" : "NO");
+  bool sameLoss = std::memcmp(&jitLoss, &aotLoss, 4) == 0;
+  if (o.json)
+    std::printf("{\"bench\":\"aot\",\"sample\":\"%s\",\"threads\":%d,\"aot_compile_ms\":%.1f,"
+                "\"jit_best_ms\":%.5f,\"aot_best_ms\":%.5f,\"jit_median_ms\":%.5f,"
+                "\"aot_median_ms\":%.5f,\"same_loss\":%s}\n",
+                model.c_str(), o.threads, aotCompileMs, best(jitMs), best(aotMs), median(jitMs),
+                median(aotMs), sameLoss ? "true" : "false");
   kiln_model_destroy(m);
-  return std::memcmp(&jitLoss, &aotLoss, 4) == 0 ? 0 : 1;
+  return sameLoss ? 0 : 1;
 }
 
 } // namespace
 
 int main(int argc, char **argv) {
   std::vector<std::string> models;
-  int steps = 20, rounds = 8;
+  BenchOptions o;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--steps" && i + 1 < argc)
-      steps = std::max(1, std::atoi(argv[++i]));
+      o.steps = std::max(1, std::atoi(argv[++i]));
     else if (a == "--rounds" && i + 1 < argc)
-      rounds = std::max(1, std::atoi(argv[++i]));
-    else
+      o.rounds = std::max(1, std::atoi(argv[++i]));
+    else if (a == "--threads" && i + 1 < argc)
+      o.threads = std::max(0, std::atoi(argv[++i]));
+    else if (a == "--json")
+      o.json = true;
+    else if (a.rfind("--", 0) == 0) {
+      std::fprintf(stderr, "aot_bench: unknown option '%s'\n", a.c_str());
+      return 1;
+    } else
       models.push_back(a);
   }
   if (models.empty())
@@ -167,7 +198,7 @@ int main(int argc, char **argv) {
   fs::create_directories(dir);
   int status = 0;
   for (const std::string &m : models)
-    status |= benchModel(m, steps, rounds, dir);
+    status |= benchModel(m, o, dir);
   fs::remove_all(dir);
   return status;
 }
