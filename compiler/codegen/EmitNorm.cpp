@@ -1,11 +1,15 @@
 // EmitNorm: the LLVM kernels of softmax, log_softmax, layer_norm, argmax and gelu_grad.
 //
 // Each repeats the interpreter's arithmetic (compiler/interp/NormKernels.cpp, ReductionKernels.cpp,
-// GradKernels.cpp) operation by operation: f32 operands are widened to double, sums run
-// sequentially in double (no reassociation flags, so LLVM keeps the order), exp, log and sqrt are
-// the C library's through LLVM's intrinsics and tanh and erf are called directly, and the result
-// is rounded once to the operand's type. softmax and log_softmax work on "lanes" (outer index,
-// inner index) with the reduced axis strided in between, so any axis works without a transpose;
+// GradKernels.cpp) operation by operation: f32 operands are widened to double and the result
+// is rounded once to the operand's type. f64 kernels keep the interpreter's order and its C
+// library calls (exp, log, sqrt, tanh, erf), so they agree to 1e-12. f32 kernels may differ in
+// the last bit in rare near-ties, as EmitReduce's f32 sums do: their double sums may be
+// reassociated and softmax's exp is the inline emitExpDouble (error 3e-13), so the row loops
+// vectorise (a sequential double sum is latency-bound: layer_norm over 128 columns ran at 3 GB/s,
+// and a libm exp call per element made the attention softmax a fifth of the transformer step).
+// softmax and log_softmax work on "lanes" (outer index, inner index) with the reduced axis
+// strided in between, so any axis works without a transpose;
 // lanes are split across threads. layer_norm normalises rows of the trailing axes from `axis`
 // (biased variance), argmax keeps the first maximum and lets the first NaN win (NumPy's rule).
 #include "compiler/codegen/EmitOps.h"
@@ -63,6 +67,20 @@ void storeRounded(KernelBuilder &kb, DType dt, Value *v, Value *i) {
 
 Value *f64(KernelBuilder &kb, double v) { return llvm::ConstantFP::get(kb.b.getDoubleTy(), v); }
 
+/// a + v, reassociable for f32 kernels (their double sums may run in any order, see the top).
+Value *sumStep(KernelBuilder &kb, DType dt, Value *a, Value *v) {
+  Value *next = kb.b.CreateFAdd(a, v);
+  if (dt == DType::F32)
+    llvm::cast<llvm::Instruction>(next)->setHasAllowReassoc(true);
+  return next;
+}
+
+/// e^x of a double x in an f32 kernel (inline, vectorises) or an f64 one (libm, as the
+/// interpreter).
+Value *expOf(KernelBuilder &kb, DType dt, Value *x) {
+  return dt == DType::F32 ? emitExpDouble(kb.b, x) : mathCall(kb, llvm::Intrinsic::exp, x);
+}
+
 /// A loop-carried double: a stack slot promoted to a register by the optimiser.
 struct Acc {
   KernelBuilder &kb;
@@ -86,16 +104,21 @@ Status emitSoftmaxLike(KernelBuilder &kb, const Node &node, bool logarithm) {
         kb.loop(begin, end, [&](Value *u) {
           Lane lane(kb, g, u);
           // mx = std::max(mx, v): keeps mx unless mx < v (so a NaN is kept only if it comes first).
-          Acc mx(kb, loadDouble(kb, dt, 0, lane.base));
-          kb.loop(kb.c64(1), kb.c64(g.n), [&](Value *k) {
+          // f32 kernels take llvm.maximum from -inf over the whole lane instead, which vectorises:
+          // the results are the same, since a NaN anywhere in the lane makes its sum, and so every
+          // output, NaN either way (and x - (-0) equals x - 0).
+          bool f32 = dt == DType::F32;
+          Acc mx(kb, f32 ? f64(kb, -INFINITY) : loadDouble(kb, dt, 0, lane.base));
+          kb.loop(kb.c64(f32 ? 0 : 1), kb.c64(g.n), [&](Value *k) {
             Value *v = loadDouble(kb, dt, 0, lane.index(k)), *m = mx.get();
-            mx.set(b.CreateSelect(b.CreateFCmpOLT(m, v), v, m));
+            mx.set(f32 ? b.CreateBinaryIntrinsic(llvm::Intrinsic::maximum, m, v)
+                       : b.CreateSelect(b.CreateFCmpOLT(m, v), v, m));
           });
           Value *m = mx.get();
           Acc sum(kb, f64(kb, 0.0));
           kb.loop(kb.c64(0), kb.c64(g.n), [&](Value *k) {
             Value *shifted = b.CreateFSub(loadDouble(kb, dt, 0, lane.index(k)), m);
-            sum.set(b.CreateFAdd(sum.get(), mathCall(kb, llvm::Intrinsic::exp, shifted)));
+            sum.set(sumStep(kb, dt, sum.get(), expOf(kb, dt, shifted)));
           });
           Value *s = sum.get();
           Value *logSum = logarithm ? mathCall(kb, llvm::Intrinsic::log, s) : nullptr;
@@ -103,7 +126,7 @@ Status emitSoftmaxLike(KernelBuilder &kb, const Node &node, bool logarithm) {
             Value *i = lane.index(k);
             Value *shifted = b.CreateFSub(loadDouble(kb, dt, 0, i), m);
             Value *r = logarithm ? b.CreateFSub(shifted, logSum)
-                                 : b.CreateFDiv(mathCall(kb, llvm::Intrinsic::exp, shifted), s);
+                                 : b.CreateFDiv(expOf(kb, dt, shifted), s);
             storeRounded(kb, dt, r, i);
           });
         });
@@ -131,12 +154,12 @@ Status emitLayerNorm(KernelBuilder &kb, const Node &node) {
           auto x = [&](Value *j) { return loadDouble(kb, dt, 0, b.CreateAdd(row, j)); };
           Acc sum(kb, f64(kb, 0.0));
           kb.loop(kb.c64(0), kb.c64(inner),
-                  [&](Value *j) { sum.set(b.CreateFAdd(sum.get(), x(j))); });
+                  [&](Value *j) { sum.set(sumStep(kb, dt, sum.get(), x(j))); });
           Value *mean = b.CreateFDiv(sum.get(), f64(kb, double(inner)));
           Acc var(kb, f64(kb, 0.0));
           kb.loop(kb.c64(0), kb.c64(inner), [&](Value *j) {
             Value *d = b.CreateFSub(x(j), mean);
-            var.set(b.CreateFAdd(var.get(), b.CreateFMul(d, d)));
+            var.set(sumStep(kb, dt, var.get(), b.CreateFMul(d, d)));
           });
           Value *v =
               b.CreateFDiv(var.get(), f64(kb, double(inner))); // biased, as Keras and PyTorch

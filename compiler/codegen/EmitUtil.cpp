@@ -139,19 +139,14 @@ void KernelBuilder::parallelFor(int64_t n, int64_t grain,
   b.CreateCall(pf, {bodyFn, ctxSlot, c64(n), c64(std::max<int64_t>(grain, 1))});
 }
 
-Value *emitExp(KernelBuilder &kb, DType t, Value *x) {
-  auto &b = kb.b;
-  if (t != DType::F32)
-    return b.CreateUnaryIntrinsic(llvm::Intrinsic::exp, x);
-  // In double: x = n ln2 + r, |r| <= ln2/2, e^r by its Taylor polynomial to r^11 (error below
-  // 3e-13, far under half an f32 ulp), times 2^n built in the exponent bits (n is in
-  // [-159, 145], always a normal double), then one rounding to f32, which also produces the
-  // subnormal, zero and infinite results. So the result is libm's correctly rounded expf in
-  // all but vanishingly rare ties, and the loop vectorises.
-  llvm::Type *dty = x->getType()->getWithNewType(b.getDoubleTy());
-  llvm::Type *ity = x->getType()->getWithNewType(b.getInt64Ty());
+Value *emitExpDouble(llvm::IRBuilder<> &b, Value *xd) {
+  // x = n ln2 + r, |r| <= ln2/2, e^r by its Taylor polynomial to r^11 (relative error below
+  // 3e-13), times 2^n built in the exponent bits. x is clamped to [-110, 100] so that n stays in
+  // [-159, 145] and 2^n a normal double: enough for every f32 result (e^-110 rounds to 0 in f32
+  // even after a division by anything >= 1, e^100 to inf). NaN passes through.
+  llvm::Type *dty = xd->getType();
+  llvm::Type *ity = dty->getWithNewType(b.getInt64Ty());
   auto c = [&](double v) { return llvm::ConstantFP::get(dty, v); };
-  Value *xd = b.CreateFPExt(x, dty);
   Value *xc = b.CreateBinaryIntrinsic(llvm::Intrinsic::minnum,
                                       b.CreateBinaryIntrinsic(llvm::Intrinsic::maxnum, xd, c(-110)),
                                       c(100));
@@ -164,8 +159,19 @@ Value *emitExp(KernelBuilder &kb, DType t, Value *x) {
     p = b.CreateFAdd(b.CreateFMul(p, r), c(k));
   Value *bits = b.CreateShl(b.CreateAdd(b.CreateFPToSI(n, ity), llvm::ConstantInt::get(ity, 1023)),
                             llvm::ConstantInt::get(ity, 52));
-  Value *y = b.CreateFPTrunc(b.CreateFMul(p, b.CreateBitCast(bits, dty)), x->getType());
-  return b.CreateSelect(b.CreateFCmpUNO(x, x), x, y);
+  Value *y = b.CreateFMul(p, b.CreateBitCast(bits, dty));
+  return b.CreateSelect(b.CreateFCmpUNO(xd, xd), xd, y);
+}
+
+Value *emitExp(KernelBuilder &kb, DType t, Value *x) {
+  auto &b = kb.b;
+  if (t != DType::F32)
+    return b.CreateUnaryIntrinsic(llvm::Intrinsic::exp, x);
+  // In double, then one rounding to f32, which also produces the subnormal, zero and infinite
+  // results. So the result is libm's correctly rounded expf in all but vanishingly rare ties,
+  // and the loop vectorises.
+  llvm::Type *dty = x->getType()->getWithNewType(b.getDoubleTy());
+  return b.CreateFPTrunc(emitExpDouble(b, b.CreateFPExt(x, dty)), x->getType());
 }
 
 Value *emitTanhF32(llvm::IRBuilder<> &b, Value *x) {

@@ -71,6 +71,10 @@ private:
 /// and rounded once (libm's expf but for vanishingly rare ties), which LLVM's loop vectoriser
 /// can vectorise; f64: llvm.exp (libm's exp, as the interpreter).
 llvm::Value *emitExp(KernelBuilder &kb, DType t, llvm::Value *x);
+/// e^x for a double scalar or vector x, inline (branch-free, vectorises), relative error below
+/// 3e-13 for x >= -110, clamped below that: the exp of the f32 kernels that compute in double
+/// (emitExp, softmax), where it rounds to libm's f32 result but for vanishingly rare ties.
+llvm::Value *emitExpDouble(llvm::IRBuilder<> &b, llvm::Value *xd);
 /// tanh(x) for an f32 scalar or vector x: kiln::math::tanhF32 (compiler/support/FloatMath.h)
 /// operation for operation, branch-free so loops vectorise, equal to the interpreter's bit for bit.
 llvm::Value *emitTanhF32(llvm::IRBuilder<> &b, llvm::Value *x);
