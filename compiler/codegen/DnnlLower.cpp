@@ -175,6 +175,10 @@ Expected<DnnlLowering> lowerDnnlNode(const Node &fused) {
       addArg(image(ys, nchw), -1);
       KILN_TRY(addOperand(image(s0, nchw), core.operand(0)));
       KILN_TRY(addOperand(filter(s1, nchw, groups), core.operand(1)));
+      // A param (or constant) filter changes only between calls, so inference may reuse its
+      // reordered copy (runtime FilterCache); a computed one is reordered every call.
+      const Node &w = *fused.operand(unsigned(out.sources.back())).node;
+      d.stateWeights = w.isParam() || w.isConstant();
       if (core.numOperands() == 3) {
         d.hasBias = true;
         KILN_TRY(addOperand(dense(core.operand(2).type().shape), core.operand(2)));

@@ -2,6 +2,7 @@
 #include "kiln/runtime/Executable.h"
 
 #include "kiln/runtime/Parallel.h"
+#include "kiln/runtime/PrimitiveTable.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -190,10 +191,14 @@ Expected<NamedTensors> Executable::call(const EntryPoint &entry, const NamedTens
   // Inference only reads the state: many may run at once. A step writes it: it runs alone.
   std::shared_lock<std::shared_mutex> shared;
   std::unique_lock<std::shared_mutex> exclusive;
-  if (entry.name == "predict")
+  bool readOnly = entry.name == "predict";
+  if (readOnly)
     shared = readLock();
   else
     exclusive = writeLock();
+  if (!readOnly)
+    ++stateVersion_; // the step writes params: what tables derived from them is stale
+  runtime::StateVersionScope stateVersion(stateVersion_, readOnly);
   Buffer arena = acquireArena();
   if (!arena)
     return Status::error("executable: cannot allocate " + std::to_string(spec_.arenaBytes) +
@@ -273,6 +278,7 @@ Status Executable::setParams(const NamedTensors &values) {
                            ", given " + typeString(t.dtype(), t.shape()));
   }
   auto lock = writeLock();
+  ++stateVersion_;
   for (const auto &[name, t] : values)
     if (t.byteSize())
       std::memcpy(state_.get() + byName.at(name)->offset, t.raw(), t.byteSize());

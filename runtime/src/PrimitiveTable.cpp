@@ -1,4 +1,5 @@
-// The runtime side of kiln_dnnl_execute (KernelABI.def): forwards to the executable's table.
+// The runtime side of kiln_dnnl_execute (KernelABI.def): forwards to the executable's table,
+// and the state version an executable publishes to it (StateVersionScope).
 #include "kiln/runtime/PrimitiveTable.h"
 
 #include "kiln/runtime/Parallel.h"
@@ -14,3 +15,22 @@ extern "C" void kiln_dnnl_execute(void *table, int64_t index, void *args) {
   }
   static_cast<kiln::runtime::PrimitiveTable *>(table)->execute(index, static_cast<void **>(args));
 }
+
+namespace kiln::runtime {
+
+namespace {
+// Set by the scope on the thread that calls the entry; oneDNN nodes are called from the entry
+// itself, never from a parallel loop's workers, so a worker sees none and caches nothing.
+thread_local const StateVersion *tlsStateVersion = nullptr;
+} // namespace
+
+StateVersionScope::StateVersionScope(uint64_t version, bool readOnly)
+    : current_{version, readOnly}, previous_(tlsStateVersion) {
+  tlsStateVersion = &current_;
+}
+
+StateVersionScope::~StateVersionScope() { tlsStateVersion = previous_; }
+
+const StateVersion *currentStateVersion() { return tlsStateVersion; }
+
+} // namespace kiln::runtime

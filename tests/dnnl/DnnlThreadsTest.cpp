@@ -1,7 +1,8 @@
 // The executable's threading contract (Executable.h) holds with oneDNN nodes: predict from many
 // threads at once gives exactly the single-threaded results. The primitive table makes every
-// buffer a call writes (reordered filters, pooling workspace, scratchpad) per call; a shared one
-// would mix the callers' data and show here as wrong outputs.
+// buffer a call writes (pooling workspace, scratchpad) per call, and shares a param filter's
+// reordered copy only within one state version (FilterCache); a buffer shared wrongly would mix
+// the callers' data and show here as wrong outputs.
 #include "compiler/codegen/Compile.h"
 #include "compiler/interp/RandomFeeds.h"
 #include "frontend/json/JsonImporter.h"

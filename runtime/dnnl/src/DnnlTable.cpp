@@ -4,8 +4,12 @@
 // row-major matrices); each descriptor states them as oneDNN dims plus strides. Where oneDNN's
 // fast implementation wants another layout for an argument (blocked filters for convolutions,
 // chosen with format_tag::any), a reorder to or from that layout is created here, once, next to
-// the primitive; a call allocates the reordered buffer and runs reorders and primitive.
+// the primitive; a call takes the reordered buffer from its thread's scratch and runs reorders
+// and primitive. An inference call reuses a param filter's reordered copy until the
+// executable's state version changes (FilterCache).
 #include "kiln/runtime/dnnl/DnnlTable.h"
+
+#include "DnnlBuffers.h"
 
 #include "kiln/runtime/Parallel.h"
 
@@ -78,40 +82,6 @@ dn::algorithm eltwiseAlgorithm(DnnlPostOp::Kind k) {
 }
 
 /// A created primitive: shared by every node whose descriptor has the same key.
-/// One thread's buffer for the temporaries of a oneDNN call (reordered arguments, workspaces,
-/// scratchpads), grown and never shrunk: allocating them per call, as oneDNN does for memory
-/// objects it owns, cost a fresh multi-megabyte mapping and its page faults on every call.
-class CallScratch {
-public:
-  static size_t rounded(size_t bytes) { return (bytes + 63) / 64 * 64; }
-  /// Makes room for `bytes` (the sum of rounded sizes the call will take); false if out of
-  /// memory. Call reset() first: earlier takes are then invalid.
-  bool reserve(size_t bytes) {
-    if (bytes <= capacity_)
-      return true;
-    void *p = std::aligned_alloc(64, rounded(bytes));
-    if (!p)
-      return false;
-    buffer_.reset(static_cast<char *>(p));
-    capacity_ = rounded(bytes);
-    return true;
-  }
-  void reset() { used_ = 0; }
-  /// A memory object of `md` in the next part of the buffer.
-  dn::memory take(const dn::memory::desc &md, const dn::engine &engine) {
-    char *p = buffer_.get() + used_;
-    used_ += rounded(md.get_size());
-    return dn::memory(md, engine, p);
-  }
-
-private:
-  struct Free {
-    void operator()(char *p) const { std::free(p); }
-  };
-  std::unique_ptr<char, Free> buffer_;
-  size_t capacity_ = 0, used_ = 0;
-};
-
 struct Compiled {
   DnnlKind kind = DnnlKind::Matmul;
   dn::primitive prim;
@@ -132,6 +102,8 @@ struct Slot {
   std::vector<bool> internal;          ///< the primitive wants c->primMd[i] instead
   std::vector<dn::reorder> reorder; ///< user -> internal for inputs, internal -> user for the output
   std::vector<dn::memory::desc> reorderScratchpad; ///< per reorder (user-managed, as above)
+  int cachedArg = kNoArg; ///< the filter whose reordered copy inference calls reuse, if any
+  std::unique_ptr<FilterCache> cache;
 };
 
 class Table final : public PrimitiveTable {
@@ -165,6 +137,17 @@ public:
         s.reorder.emplace_back(pd);
         s.reorderScratchpad.push_back(pd.scratchpad_desc());
       }
+      // A param filter reordered per call would redo the same work on every predict; it is
+      // reordered once per state version instead (weights change only between calls).
+      constexpr size_t kWeights = 2;
+      if (op.stateWeights && op.kind == DnnlKind::ConvForward && s.internal.size() > kWeights &&
+          s.internal[kWeights]) {
+        s.cache = std::make_unique<FilterCache>();
+        if (s.cache->allocate(c->primMd[kWeights].get_size()))
+          s.cachedArg = int(kWeights);
+        else
+          s.cache.reset(); // out of memory: reorder per call, as without a cache
+      }
       slots_.push_back(std::move(s));
       return Status::ok();
     } catch (const dn::error &e) {
@@ -182,13 +165,18 @@ public:
     // Executables run predict from many threads at once (Executable.h), so everything a call
     // writes besides its own tensors is made per call: memory objects, the buffers of reordered
     // arguments, the pooling workspace, oneDNN's scratchpad (user-managed for that reason) and
-    // the stream. Primitives and reorders are immutable and shared.
+    // the stream. Primitives and reorders are immutable and shared; a param filter's cached
+    // reorder is written only when the state version changes (FilterCache says why that is safe).
     try {
       // The call's temporaries come from this thread's scratch, sized once for all of them.
       bool pooling = s.c->kind == DnnlKind::MaxPoolBackward;
+      // Inference (the state cannot change during the call) may use the cached filter; a train
+      // step writes the weights it reads, so it reorders them itself.
+      const StateVersion *state = currentStateVersion();
+      int cached = state && state->readOnly ? s.cachedArg : kNoArg;
       size_t bytes = CallScratch::rounded(s.c->scratchpadMd.get_size());
       for (size_t i = 0; i < s.user.size(); ++i)
-        if (s.internal[i])
+        if (s.internal[i]) // room for a per-call reorder even when cached (see FilterCache)
           bytes += CallScratch::rounded(s.c->primMd[i].get_size()) +
                    CallScratch::rounded(s.reorderScratchpad[i].get_size());
       if (pooling)
@@ -201,7 +189,9 @@ public:
         kiln_runtime_error(const_cast<char *>("error: out of memory for oneDNN call {}"), index);
         return;
       }
-      auto temp = [&](const dn::memory::desc &md) { return scratch.take(md, engine_); };
+      auto temp = [&](const dn::memory::desc &md) {
+        return dn::memory(md, engine_, scratch.take(md.get_size()));
+      };
       dn::memory outputReorderScratch;
       dn::stream stream(engine_);
       std::vector<dn::memory> user, internal(s.user.size());
@@ -209,14 +199,23 @@ public:
       for (size_t i = 0; i < s.user.size(); ++i) {
         user.emplace_back(s.user[i], engine_, args[i]);
         if (s.internal[i]) {
-          internal[i] = temp(s.c->primMd[i]);
           dn::memory reorderScratch = temp(s.reorderScratchpad[i]);
-          if (i > 0)
+          auto reorderInto = [&](const dn::memory &to) {
             s.reorder[i].execute(stream, {{DNNL_ARG_FROM, user[i]},
-                                          {DNNL_ARG_TO, internal[i]},
+                                          {DNNL_ARG_TO, to},
                                           {DNNL_ARG_SCRATCHPAD, reorderScratch}});
-          else
+          };
+          auto fill = [&](char *buffer) {
+            reorderInto(dn::memory(s.c->primMd[i], engine_, buffer));
+            stream.wait();
+          };
+          char *reused = int(i) == cached ? s.cache->get(args[i], state->version, fill) : nullptr;
+          internal[i] =
+              reused ? dn::memory(s.c->primMd[i], engine_, reused) : temp(s.c->primMd[i]);
+          if (i == 0)
             outputReorderScratch = reorderScratch;
+          else if (!reused)
+            reorderInto(internal[i]);
         }
         if (s.c->argIds[i] != kNoArg)
           map[s.c->argIds[i]] = s.internal[i] ? internal[i] : user[i];

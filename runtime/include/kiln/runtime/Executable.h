@@ -135,6 +135,10 @@ private:
   std::shared_lock<std::shared_mutex> readLock() const;
   std::unique_lock<std::shared_mutex> writeLock() const;
   std::atomic<uint64_t> runCount_{0};
+  /// Bumped (under the exclusive lock) by every setParams and train step, and published to the
+  /// primitive tables during each call (PrimitiveTable.h), so that they may reuse what they
+  /// derived from params, e.g. oneDNN's reordered filters, until it changes.
+  uint64_t stateVersion_ = 0;
 };
 
 } // namespace kiln

@@ -24,4 +24,31 @@ public:
   virtual void execute(int64_t index, void **args) noexcept = 0;
 };
 
+/// What the running entry call promises a primitive table about the executable's state (params,
+/// optimizer slots, counters): `version` changes whenever anything may have written the state
+/// (Executable bumps it on every setParams and train step), and `readOnly` says that the state
+/// cannot change during this call (predict: it holds the executable's shared lock). A table may
+/// then reuse what it derived from a state tensor (a reordered filter) while the version stays.
+struct StateVersion {
+  uint64_t version = 0;
+  bool readOnly = false;
+};
+
+/// Publishes a StateVersion to the primitive tables called on this thread while it is alive
+/// (Executable::call sets one around each entry). Outside any scope a table assumes nothing.
+class StateVersionScope {
+public:
+  StateVersionScope(uint64_t version, bool readOnly);
+  ~StateVersionScope();
+  StateVersionScope(const StateVersionScope &) = delete;
+  StateVersionScope &operator=(const StateVersionScope &) = delete;
+
+private:
+  StateVersion current_;
+  const StateVersion *previous_;
+};
+
+/// The innermost StateVersionScope's promise on this thread, or null if there is none.
+const StateVersion *currentStateVersion();
+
 } // namespace kiln::runtime

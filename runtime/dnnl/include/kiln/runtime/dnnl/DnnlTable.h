@@ -50,6 +50,9 @@ struct DnnlOpDesc {
   std::string name;             ///< the IR node's name, for run-time errors
   std::vector<DnnlTensor> args; ///< in the node's argument order (see DnnlKind)
   bool hasBias = false;         ///< Matmul/ConvForward: the last arg is the bias
+  /// ConvForward: the filter is a param or constant, so it changes only with the executable's
+  /// state version and an inference call may reuse its reordered copy (PrimitiveTable.h).
+  bool stateWeights = false;
   std::vector<DnnlPostOp> postOps;
   std::vector<int64_t> strides, dilations, padLeft, padRight, kernel; ///< conv (dilation - 1) / pool
   int axis = -1;                ///< softmax
