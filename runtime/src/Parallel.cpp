@@ -5,8 +5,11 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <climits>
 #include <cstdlib>
+#include <ctime>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -56,6 +59,59 @@ namespace {
 thread_local kiln::runtime::KernelErrorScope::Slot *tlsErrorSlot = nullptr;
 } // namespace
 
+namespace {
+// Stragglers. A parallel loop ends when its last thread does. When another process keeps a core
+// busy, a team thread can lose its core for a whole scheduler timeslice (milliseconds) while its
+// partner spins at the barrier, and a train step's hundreds of loops each wait that long: 2-thread
+// steps ran 10-100x slower than on one thread (docs/architecture.md, "Threading"). So every loop
+// times its threads; a thread that started or ran far behind the others (kStragglerNs beyond
+// what its share of the work explains) is a straggler. Two stragglers within kWindowNs (one
+// alone may be a hiccup: an interrupt, a page fault) make loops run on their calling thread
+// alone for kSerialNs, after which the team is tried again. On a quiet machine the skew is
+// microseconds and nothing changes.
+constexpr int64_t kStragglerNs = 500'000;
+constexpr int64_t kWindowNs = 100'000'000;
+constexpr int64_t kSerialNs = 200'000'000;
+constexpr int kMaxTimedThreads = 64;
+std::atomic<int64_t> serialUntilNs{0};
+std::atomic<int64_t> lastStragglerNs{INT64_MIN / 2};
+std::atomic<int64_t> stragglerCount{0};
+
+int64_t nowNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+/// One thread's part of a timed loop (its own cache line: the threads write them concurrently).
+struct alignas(64) ThreadTiming {
+  int64_t start, end, iterations;
+};
+
+/// True if a thread of the loop was held up by something other than its work: it started
+/// kStragglerNs after the calling thread (team start-up, e.g. the pool's creation on the first
+/// loop, delays them all alike and does not count), or took kStragglerNs longer than its
+/// iterations at the fastest thread's pace would (iterations of one loop cost about the same).
+bool hadStraggler(const ThreadTiming *t, int threads) {
+  double fastest = 0; // ns per iteration
+  for (int i = 0; i < threads; ++i)
+    if (t[i].iterations > 0) {
+      double pace = double(t[i].end - t[i].start) / double(t[i].iterations);
+      fastest = fastest == 0 ? pace : std::min(fastest, pace);
+    }
+  for (int i = 0; i < threads; ++i) {
+    if (t[i].iterations == 0)
+      continue;
+    if (t[i].start - t[0].start > kStragglerNs)
+      return true;
+    double expected = fastest * double(t[i].iterations);
+    if (double(t[i].end - t[i].start) - expected > double(kStragglerNs))
+      return true;
+  }
+  return false;
+}
+} // namespace
+
 extern "C" void kiln_parallel_for(KilnParallelBody body, void *ctx, int64_t n, int64_t grain) {
   if (n <= 0)
     return;
@@ -64,11 +120,14 @@ extern "C" void kiln_parallel_for(KilnParallelBody body, void *ctx, int64_t n, i
   int64_t maxChunks = std::max<int64_t>(1, n / grain);
   // Nested parallelism would oversubscribe the cores; an inner loop runs on its caller's thread.
   int64_t threads = omp_in_parallel() ? 1 : std::min<int64_t>(omp_get_max_threads(), maxChunks);
-  if (threads <= 1) {
+  threads = std::min<int64_t>(threads, kMaxTimedThreads);
+  if (threads <= 1 || nowNs() < serialUntilNs.load(std::memory_order_relaxed)) {
     body(ctx, 0, n);
     return;
   }
   kiln::runtime::KernelErrorScope::Slot *errors = tlsErrorSlot;
+  ThreadTiming timing[kMaxTimedThreads];
+  int team = 1;
 #pragma omp parallel num_threads(static_cast <int>(threads))
   {
     // Workers report faults to the scope of the thread that started the loop.
@@ -79,11 +138,23 @@ extern "C" void kiln_parallel_for(KilnParallelBody body, void *ctx, int64_t n, i
     int64_t t = omp_get_num_threads();
     int64_t id = omp_get_thread_num();
     int64_t base = n / t, extra = n % t;
-    int64_t begin = id * base + std::min(id, extra);
-    int64_t end = begin + base + (id < extra ? 1 : 0);
-    if (begin < end)
-      body(ctx, begin, end);
+    int64_t first = id * base + std::min(id, extra);
+    int64_t last = first + base + (id < extra ? 1 : 0);
+    ThreadTiming &mine = timing[id];
+    mine.start = nowNs();
+    if (first < last)
+      body(ctx, first, last);
+    mine.end = nowNs();
+    mine.iterations = last - first;
+    if (id == 0)
+      team = int(t);
     tlsErrorSlot = saved;
+  }
+  if (hadStraggler(timing, team)) {
+    int64_t now = nowNs();
+    if (now - lastStragglerNs.exchange(now, std::memory_order_relaxed) < kWindowNs)
+      serialUntilNs.store(now + kSerialNs, std::memory_order_relaxed);
+    stragglerCount.fetch_add(1, std::memory_order_relaxed);
   }
 }
 
@@ -161,6 +232,15 @@ void setNumThreads(int n) {
 }
 
 int numThreads() { return omp_in_parallel() ? 1 : omp_get_max_threads(); }
+
+int64_t stragglerEvents() { return stragglerCount.load(std::memory_order_relaxed); }
+
+bool loopsSerialized() { return nowNs() < serialUntilNs.load(std::memory_order_relaxed); }
+
+void resetStragglers() {
+  serialUntilNs.store(0, std::memory_order_relaxed);
+  lastStragglerNs.store(INT64_MIN / 2, std::memory_order_relaxed);
+}
 
 std::string takeKernelError() {
   std::lock_guard<std::mutex> lock(kernelErrorMutex);

@@ -35,6 +35,15 @@ void setNumThreads(int n);
 /// The number of threads a parallel loop started from this thread would use.
 int numThreads();
 
+/// How many parallel loops so far found a thread held up far beyond its work (another process
+/// took its core); two close together make the process run its loops on one thread for a
+/// while (Parallel.cpp).
+int64_t stragglerEvents();
+/// True while parallel loops run on their calling thread alone after stragglers.
+bool loopsSerialized();
+/// Ends a serial period now and forgets earlier stragglers (tests).
+void resetStragglers();
+
 /// The first run-time fault a generated kernel recorded through kiln_runtime_error outside any
 /// KernelErrorScope since the last call (the complete located message), or "" if none; clears it.
 std::string takeKernelError();
