@@ -4,7 +4,8 @@
 // threads) once per batch, with the broadcast batch dims resolved to pointer offsets. f64 is a
 // plain loop nest over rows split across threads, whose inner loop is contiguous (B not
 // transposed: C row += a * B row) or a dot product (B transposed), left to LLVM's vectoriser:
-// f64 matmuls are rare (gradient checks), so they get no blocked kernel of their own.
+// f64 matmuls are rare (gradient checks), so they get no blocked kernel of their own. Small f32
+// matrix-vector and outer products (isLoopMatmul) take the same loops.
 #include "compiler/codegen/EmitLinalg.h"
 
 #include "compiler/codegen/GemmGen.h"
@@ -19,6 +20,12 @@ namespace {
 
 /// Multiply-adds from which one batch's GEMM is split across threads rather than whole batches.
 constexpr int64_t kSplitGemmFmas = 1 << 18;
+/// f32 matrix-vector and outer products (n or k is 1: a dense layer with one output and its
+/// gradients) of at most this many multiply-adds run as plain loops: the GEMM's register tiles
+/// are mostly empty on them, and its packing routines and microkernels cost more compile time
+/// than such products ever run.
+constexpr int64_t kLoopMatmulFmas = 4096;
+
 
 /// The static shape of one matmul.
 struct MatmulShape {
@@ -28,6 +35,10 @@ struct MatmulShape {
   Shape outBatch, aBatch, bBatch;
   int64_t batches = 1;
 };
+
+bool isLoopMatmul(const MatmulShape &s) {
+  return (s.n == 1 || s.k == 1) && s.m * s.n * s.k <= kLoopMatmulFmas;
+}
 
 Expected<MatmulShape> matmulShape(const Node &node) {
   const Shape &as = node.operand(0).type().shape, &bs = node.operand(1).type().shape;
@@ -67,7 +78,8 @@ Value *batchOffset(LinalgBuilder &lb, Value *batch, const Shape &in, const Shape
   return off;
 }
 
-/// f64 (or any dtype without a generated GEMM): rows of all batches split across threads.
+/// f64 (or any dtype without a generated GEMM), and small f32 matrix-vector and outer products
+/// (isLoopMatmul): rows of all batches split across threads.
 void emitLoopMatmul(LinalgBuilder &lb, const MatmulShape &s, Value *out, Value *a, Value *b) {
   int64_t rows = s.batches * s.m;
   int64_t grain = std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(1, s.n * s.k));
@@ -126,7 +138,12 @@ Status emitMatmulInto(LinalgBuilder &lb, const Node &core, Value *out,
                       const std::vector<Value *> &operands) {
   KILN_ASSIGN(MatmulShape s, matmulShape(core));
   Value *a = operands.at(0), *b = operands.at(1);
-  if (core.type().dtype != DType::F32) {
+  if (core.type().dtype != DType::F32 || isLoopMatmul(s)) {
+    if (s.n == 1 && !s.tb) {
+      // B [K, 1] is the same memory as B^T [1, K]: the dot-product form vectorises over K.
+      s.tb = true;
+      std::swap(s.br, s.bc);
+    }
     emitLoopMatmul(lb, s, out, a, b);
     return Status::ok();
   }

@@ -2,8 +2,9 @@
 // broadcast_to, and the dispatch of the data-movement family (gather, gather_grad and one_hot
 // are in EmitGather.cpp).
 //
-// Apart from reshape and flatten (a memcpy, skipped when the plan put the result on the operand),
-// each is one strided copy: out[outBase + sum i_d outStride_d] = in[inBase + sum i_d inStride_d]
+// Apart from reshape and flatten (a memcpy, skipped when the plan put the result on the operand)
+// and a concat of many operands of one shape (one loop over a table of operand pointers), each
+// is one strided copy: out[outBase + sum i_d outStride_d] = in[inBase + sum i_d inStride_d]
 // over a static index space. The copy first drops unit dims and merges neighbours contiguous in
 // both buffers (a slice of whole rows becomes one long loop), then splits its rows across threads
 // and lets LLVM vectorise the innermost loop. A transpose whose output's innermost axis and the
@@ -203,6 +204,34 @@ Status emitTranspose(KernelBuilder &kb, const Node &node) {
   return Status::ok();
 }
 
+/// A concat of many operands of one shape (the per-step states of an unrolled RNN, the pieces
+/// of a gradient): one loop over (operand, outer index) pairs that picks the operand's pointer
+/// from a small table, instead of one copy loop per operand, so that the kernel's code does not
+/// grow with the operand count (each copy loop is a parallel body of its own to compile).
+void emitUniformConcat(KernelBuilder &kb, const Node &node, int64_t outer, int64_t row,
+                       int64_t outRow) {
+  llvm::IRBuilder<> &b = kb.b;
+  DType dt = node.type().dtype;
+  unsigned n = node.numOperands();
+  kb.parallelFor(outer * n, std::max<int64_t>(1, kCopyGrain / row), [&](Value *begin, Value *end) {
+    llvm::Type *table = llvm::ArrayType::get(b.getPtrTy(), n);
+    Value *slots = kb.slot(table, "operands");
+    for (unsigned k = 0; k < n; ++k)
+      b.CreateStore(kb.operand(k), b.CreateConstInBoundsGEP2_64(table, slots, 0, k));
+    kb.loop(begin, end, [&](Value *u) {
+      Value *k = b.CreateUDiv(u, kb.c64(outer));
+      Value *o = b.CreateURem(u, kb.c64(outer));
+      Value *from = b.CreateLoad(b.getPtrTy(), b.CreateInBoundsGEP(table, slots, {kb.c64(0), k}));
+      Value *inOff = b.CreateMul(o, kb.c64(row));
+      Value *outOff = b.CreateAdd(b.CreateMul(o, kb.c64(outRow)), b.CreateMul(k, kb.c64(row)));
+      kb.loop(kb.c64(0), kb.c64(row), [&](Value *j) {
+        kb.store(dt, kb.load(dt, from, b.CreateAdd(inOff, j)), kb.result(0),
+                 b.CreateAdd(outOff, j));
+      });
+    });
+  });
+}
+
 Status emitConcat(KernelBuilder &kb, const Node &node) {
   const Shape &out = node.type().shape;
   auto axis = normalizeAxis(node.attrInt("axis"), int64_t(out.size()));
@@ -211,6 +240,13 @@ Status emitConcat(KernelBuilder &kb, const Node &node) {
   size_t ax = size_t(*axis);
   int64_t outer = shapeProduct(out, 0, ax), inner = shapeProduct(out, ax + 1, out.size());
   int64_t outRow = out[ax] * inner, offset = 0;
+  bool uniform = node.numOperands() >= 4;
+  for (kiln::Value o : node.operands())
+    uniform &= o.type() == node.operand(0).type();
+  if (uniform) {
+    emitUniformConcat(kb, node, outer, node.operand(0).type().shape[ax] * inner, outRow);
+    return Status::ok();
+  }
   for (unsigned k = 0; k < node.numOperands(); ++k) {
     int64_t row = node.operand(k).type().shape[ax] * inner;
     StridedCopy c;

@@ -2,6 +2,7 @@
 #include "compiler/codegen/ProgramBuilder.h"
 
 #include "compiler/codegen/KernelAbi.h"
+#include "compiler/codegen/KernelKey.h"
 #include "compiler/ir/Printer.h"
 #include "compiler/passes/MemoryPlan.h"
 #include "compiler/support/Diagnostic.h"
@@ -10,7 +11,9 @@
 #include <llvm/IR/Verifier.h>
 
 #include <algorithm>
+#include <climits>
 #include <map>
+#include <optional>
 #include <set>
 #include <unordered_set>
 
@@ -25,7 +28,7 @@ class EntryEmitter {
 public:
   EntryEmitter(KernelContext &ctx, const ProgramLayout &layout,
                const std::unordered_map<const Node *, llvm::Function *> &kernels,
-               const std::unordered_map<const Node *, int64_t> &shifts)
+               const std::unordered_map<const Node *, std::vector<int64_t>> &shifts)
       : ctx_(ctx), layout_(layout), kernels_(kernels), shifts_(shifts), b_(ctx.context) {}
 
   Status emit(const EntryPlan &plan) {
@@ -161,12 +164,17 @@ private:
       args.push_back(p);
     }
     if (auto it = shifts_.find(&n); it != shifts_.end()) {
-      // A slice running another slice's kernel: move its operand so that the kernel's fixed
-      // origin lands on this slice's first element. Not inbounds: the moved pointer itself may
-      // lie before the tensor; every address the kernel reads is inside it.
-      int64_t bytes = it->second * int64_t(dtypeSize(n.operand(0).type().dtype));
-      args[n.numResults()] =
-          b_.CreateGEP(b_.getInt8Ty(), args[n.numResults()], b_.getInt64(uint64_t(bytes)));
+      // A slice (or a loop group's sliced operand) running another node's kernel: move the
+      // operand so that the kernel's fixed origin lands on this node's first element. Not
+      // inbounds: the moved pointer itself may lie before the tensor; every address the kernel
+      // reads is inside it.
+      for (unsigned k = 0; k < it->second.size(); ++k) {
+        if (it->second[k] == 0)
+          continue;
+        int64_t bytes = it->second[k] * int64_t(dtypeSize(n.operand(k).type().dtype));
+        args[n.numResults() + k] = b_.CreateGEP(b_.getInt8Ty(), args[n.numResults() + k],
+                                                b_.getInt64(uint64_t(bytes)));
+      }
     }
     args.push_back(run_);
     llvm::Function *kernel = kernels_.at(&n);
@@ -243,97 +251,10 @@ private:
   KernelContext &ctx_;
   const ProgramLayout &layout_;
   const std::unordered_map<const Node *, llvm::Function *> &kernels_;
-  const std::unordered_map<const Node *, int64_t> &shifts_;
+  const std::unordered_map<const Node *, std::vector<int64_t>> &shifts_;
   llvm::IRBuilder<> b_;
   llvm::Value *arena_ = nullptr, *state_ = nullptr, *constants_ = nullptr, *run_ = nullptr;
 };
-
-std::string attrText(const AttrValue &v) {
-  struct Visitor {
-    std::string operator()(bool b) const { return b ? "true" : "false"; }
-    std::string operator()(int64_t i) const { return std::to_string(i); }
-    std::string operator()(double d) const { return formatFloat(d); }
-    std::string operator()(const std::string &str) const { return quoteString(str); }
-    std::string operator()(const std::vector<int64_t> &v) const {
-      std::string out = "[";
-      for (int64_t i : v)
-        out += std::to_string(i) + ",";
-      return out + "]";
-    }
-    std::string operator()(const std::vector<double> &v) const {
-      std::string out = "[";
-      for (double d : v)
-        out += formatFloat(d) + ",";
-      return out + "]";
-    }
-    std::string operator()(DType d) const { return std::string(dtypeName(d)); }
-  };
-  return std::visit(Visitor{}, v);
-}
-
-/// What a kernel depends on: op, attributes, operand and result types and, for a fused node, the
-/// body's structure (names left out). Two nodes with the same key get the same kernel, so an
-/// unrolled RNN compiles each distinct step kernel once. Random ops draw from a seed derived from
-/// their name, so they never share (empty key).
-///
-/// A top-level slice leaves its position (begin, end) out: slices of one shape and stride share
-/// the kernel of the first, and the entry passes each one's operand shifted by the difference of
-/// their first elements (sliceShift). An unrolled LSTM's 40 time-step slices become one kernel.
-std::string kernelKey(const Node &n, bool topLevel = false) {
-  if (n.info().has(kRandom))
-    return "";
-  bool positionFree = topLevel && n.op() == Op::Slice;
-  std::string key(n.info().mnemonic);
-  for (const auto &[name, value] : n.attrs())
-    if (!positionFree || (name != "begin" && name != "end"))
-      key += " " + name + "=" + attrText(value);
-  key += " (";
-  for (Value o : n.operands())
-    key += o.type().str() + ",";
-  key += ") -> (";
-  for (const TensorType &t : n.resultTypes())
-    key += t.str() + ",";
-  key += ")";
-  if (const Graph *body = n.body()) {
-    std::unordered_map<const Node *, size_t> index;
-    key += " {";
-    for (const auto &b : body->nodes()) {
-      if (b->info().has(kRandom) || b->isParam())
-        return "";
-      index[b.get()] = index.size();
-      key += " " + kernelKey(*b);
-      if (b->isConstant()) {
-        // Small constants (folded scalars) are part of the key; large ones are not worth it.
-        if (!b->value() || b->value()->numElements() > 64)
-          return "";
-        for (int64_t i = 0; i < b->value()->numElements(); ++i)
-          key += " " + formatFloat(b->value()->at(i));
-      }
-      for (Value o : b->operands())
-        key += " %" + std::to_string(index.at(o.node)) + ":" + std::to_string(o.index);
-      key += ";";
-    }
-    key += " return";
-    for (Value o : body->outputs())
-      key += " %" + std::to_string(index.at(o.node)) + ":" + std::to_string(o.index);
-    key += " }";
-  }
-  return key;
-}
-
-/// The element index of a slice's first element in its operand (begin clamped as the kernel
-/// does, see emitSlice).
-int64_t sliceOrigin(const Node &n) {
-  const Shape &in = n.operand(0).type().shape;
-  std::vector<int64_t> begin = n.attrInts("begin").value_or(std::vector<int64_t>(in.size(), 0));
-  int64_t origin = 0, stride = 1;
-  for (size_t d = in.size(); d-- > 0;) {
-    int64_t b = begin[d] < 0 ? begin[d] + in[d] : begin[d];
-    origin += std::clamp<int64_t>(b, 0, in[d]) * stride;
-    stride *= in[d];
-  }
-  return origin;
-}
 
 std::string bodyOps(const Node &n) {
   if (!n.body())
@@ -391,7 +312,7 @@ Status buildProgram(std::vector<KernelContext> &parts, const Graph &g,
   std::unordered_map<const Node *, llvm::Function *> kernels;
   std::unordered_map<std::string, llvm::Function *> byKey;
   std::unordered_map<std::string, const Node *> firstOf;     // the node each kernel was made for
-  std::unordered_map<const Node *, int64_t> shifts;          // see kernelKey: slices sharing one
+  std::unordered_map<const Node *, std::vector<int64_t>> shifts; // see kernelKey: per operand
   int index = 0;
   for (const auto &node : g.nodes()) {
     const Node *n = node.get();
@@ -406,8 +327,19 @@ Status buildProgram(std::vector<KernelContext> &parts, const Graph &g,
     std::string key = kernelKey(*n, /*topLevel=*/true);
     llvm::Function *&shared = byKey[key];
     bool reused = !key.empty() && shared;
-    if (reused && n->op() == Op::Slice)
-      shifts[n] = sliceOrigin(*n) - sliceOrigin(*firstOf.at(key));
+    if (reused) {
+      std::vector<std::optional<int64_t>> mine = movableOrigins(*n),
+                                          first = movableOrigins(*firstOf.at(key));
+      std::vector<int64_t> shift(mine.size(), 0);
+      bool any = false;
+      for (size_t k = 0; k < mine.size(); ++k)
+        if (mine[k] && first[k]) {
+          shift[k] = *mine[k] - *first[k];
+          any |= shift[k] != 0;
+        }
+      if (any)
+        shifts[n] = std::move(shift);
+    }
     if (!reused && !key.empty())
       firstOf[key] = n;
     if (!reused) {

@@ -44,21 +44,33 @@ Value affine(Expander &e, Value x, Value w, Value b) {
   return e.reshape(y, ys);
 }
 
-/// Step t of x[B,T,I] as a [B,I] matrix.
-Value stepInput(Expander &e, Value x, int64_t t) {
+/// The input projection of every step at once: x[B,T,I] @ w[I,N] + b as one [B*T,I] x [I,N]
+/// matmul (x is contiguous, so the reshape is free) with one bias add, returned as [B,T*N] so
+/// that step t is the column block t*N..(t+1)*N (stepOf). One large product runs far better
+/// than T tiny ones, and its gradient is one dW = X^T dZ and one dX = dZ W^T instead of T of
+/// each (the per-step slices' gradients become one concat, see differentiate).
+Value projectAllSteps(Expander &e, Value x, Value w, Value b) {
   const Shape &s = x.type().shape;
-  return e.reshape(e.slice(x, {0, t, 0}, {s[0], t + 1, s[2]}), {s[0], s[2]});
+  e.setScope("");
+  Value y = e.op(Op::Matmul, "input_proj", {e.reshape(x, {s[0] * s[1], s[2]}), w});
+  y = e.op(Op::Add, "input_proj_bias", {y, b});
+  return e.reshape(y, {s[0], s[1] * w.type().shape[1]});
 }
 
-/// Stacks per-step [B,U] states into [B,T,U].
+/// Step t of a [B,T*N] projection as a [B,N] matrix: one slice, no reshape.
+Value stepOf(Expander &e, Value proj, int64_t t, int64_t n) {
+  int64_t batch = proj.type().shape[0];
+  return e.slice(proj, {0, t * n}, {batch, (t + 1) * n});
+}
+
+/// Stacks per-step [B,U] states into [B,T,U]: a concat along U gives [B,T*U], whose row b is
+/// h_0[b], h_1[b], ..., that is [B,T,U] row-major, so the pieces need no reshape of their own.
 Value stackSteps(Expander &e, const std::vector<Value> &steps) {
-  std::vector<Value> parts;
-  for (Value h : steps) {
-    const Shape &s = h.type().shape;
-    parts.push_back(e.reshape(h, {s[0], 1, s[1]}));
-  }
+  const Shape &s = steps.front().type().shape;
   e.setScope("");
-  return e.op(Op::Concat, "sequence", parts, {{"axis", int64_t(1)}});
+  Value all = e.op(Op::Concat, "steps", steps, {{"axis", int64_t(1)}});
+  return e.op(Op::Reshape, "sequence", {all},
+              {{"shape", std::vector<int64_t>{s[0], int64_t(steps.size()), s[1]}}});
 }
 
 } // namespace
@@ -70,28 +82,31 @@ Status expandDense(Expander &e) {
   return e.finish(activate(e, y, layer->attrStr("activation")));
 }
 
-// h_t = act(x_t W + h_{t-1} R + b) with h_0 = 0, so step 0 needs no recurrent product.
+// h_t = act((x_t W + b) + h_{t-1} R) with h_0 = 0, so step 0 needs no recurrent product. The
+// input projections x_t W + b of all steps are one matmul (projectAllSteps).
 Status expandSimpleRnn(Expander &e) {
   Node *layer = e.layer();
   Value x = e.operand(0), w = e.operand(1), r = e.operand(2), b = e.operand(3);
   int64_t steps = x.type().shape[1];
   std::string activation = layer->attrStr("activation");
   bool sequences = layer->attrBool("return_sequences");
+  Value proj = projectAllSteps(e, x, w, b);
   Value h;
   std::vector<Value> all;
   for (int64_t t = 0; t < steps; ++t) {
     e.setScope("t" + std::to_string(t) + "/");
-    Value pre = e.matmul(stepInput(e, x, t), w);
+    Value pre = stepOf(e, proj, t, w.type().shape[1]);
     if (t > 0)
       pre = e.binary(Op::Add, pre, e.matmul(h, r));
-    h = activate(e, e.binary(Op::Add, pre, b), activation);
+    h = activate(e, pre, activation);
     all.push_back(h);
   }
   return e.finish(sequences ? stackSteps(e, all) : h);
 }
 
-// Keras LSTM, gates i, f, g, o in that order along the 4U axis of z = x_t W + h_{t-1} R + b:
-// c_t = f*c_{t-1} + i*g, h_t = o*tanh(c_t), h_0 = c_0 = 0 (so step 0 has c_1 = i*g).
+// Keras LSTM, gates i, f, g, o in that order along the 4U axis of z = (x_t W + b) + h_{t-1} R:
+// c_t = f*c_{t-1} + i*g, h_t = o*tanh(c_t), h_0 = c_0 = 0 (so step 0 has c_1 = i*g). The input
+// projections x_t W + b of all steps are one matmul (projectAllSteps).
 Status expandLstm(Expander &e) {
   Node *layer = e.layer();
   Value x = e.operand(0), w = e.operand(1), r = e.operand(2), b = e.operand(3);
@@ -104,14 +119,14 @@ Status expandLstm(Expander &e) {
                     {"end", std::vector<int64_t>{batch, (k + 1) * units}}});
     return e.op(act, part, {s});
   };
+  Value proj = projectAllSteps(e, x, w, b);
   Value h, c;
   std::vector<Value> all;
   for (int64_t t = 0; t < steps; ++t) {
     e.setScope("t" + std::to_string(t) + "/");
-    Value z = e.matmul(stepInput(e, x, t), w);
+    Value z = stepOf(e, proj, t, 4 * units);
     if (t > 0)
       z = e.binary(Op::Add, z, e.matmul(h, r));
-    z = e.binary(Op::Add, z, b);
     Value i = gate(z, 0, "i", Op::Sigmoid);
     Value g = gate(z, 2, "g", Op::Tanh);
     Value o = gate(z, 3, "o", Op::Sigmoid);

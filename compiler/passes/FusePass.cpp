@@ -27,7 +27,12 @@
 //  - "loop": elementwise ops (unary, binary, compare, select; never random ops) of one result
 //    shape, grown from a root (the last op of the group, visited from the end of the graph)
 //    towards its producers; a reduction is a root too, and takes in the elementwise producers of
-//    its input shape. Operands from outside, broadcast ones included, become body inputs.
+//    its input shape. Operands from outside, broadcast ones included, become body inputs. A
+//    slice of the group's shape whose every use is in the group joins it too (not a group with
+//    a reduction): the kernel reads its operand strided instead of a copy (the gate slices of
+//    an unrolled LSTM read straight from the gate pre-activations). A concat of operands of one
+//    shape is a root too when the group computes two or more of its pieces: the loop runs over
+//    the pieces' shape and writes each piece into its place (an LSTM's gate gradients).
 // A producer whose value is also used outside the group joins it as an extra result of the
 // fused node (so its value is still stored once, by the same kernel) when every such outside
 // user comes after the group's root in node order; otherwise it stays out, since the fused
@@ -201,11 +206,49 @@ private:
     return n->info().isElementwise() && !n->info().has(kRandom);
   }
 
+  /// A concat of two or more operands of one type: a loop over that shape can write each
+  /// operand's element into its place of the result.
+  static bool isConcatRoot(const Node *n) {
+    if (n->op() != Op::Concat || n->numOperands() < 2)
+      return false;
+    for (const Value &o : n->operands())
+      if (o.type() != n->operand(0).type())
+        return false;
+    return true;
+  }
+
+  /// Why slice `p` stays out of the group; "" if it joins. A slice joins an elementwise group
+  /// (no reduction) as a strided read of its operand when every use of it is in the group:
+  /// then its copy is never written. Its operand stays outside.
+  std::string sliceRefusal(const Node *p, const Shape &shape,
+                           const std::unordered_set<const Node *> &members,
+                           bool reduction) const {
+    if (auto it = groupOf_.find(p); it != groupOf_.end())
+      return "it is already in the group of '" + it->second->name() + "'";
+    if (reduction)
+      return "a slice joins only groups without a reduction";
+    if (p->type().shape != shape)
+      return "its shape " + shapeToString(p->type().shape) + " differs from the group's " +
+             shapeToString(shape);
+    if (p->operand(0).type().shape == shape)
+      return std::string("it slices a value of the group's shape");
+    if (named_.count(p) || rootUsers_.count(p))
+      return std::string("a graph output or step value reads it");
+    for (const Use &u : p->uses())
+      if (!members.count(u.user))
+        return "used by '" + u.user->name() + "' outside the group (a slice joins only when "
+               "that saves its copy)";
+    return "";
+  }
+
   /// Why `p` (a producer of a member) stays out of the group; "" if it joins; nullopt if it is
-  /// not a candidate at all (sources, matmuls, movement ops: nothing to explain).
+  /// not a candidate at all (sources, matmuls, movement ops other than slice: nothing to
+  /// explain).
   std::optional<std::string> refusal(const Node *p, const Shape &shape,
                                      const std::unordered_set<const Node *> &members,
-                                     const Node *root) const {
+                                     const Node *root, bool reduction) const {
+    if (p->op() == Op::Slice)
+      return sliceRefusal(p, shape, members, reduction);
     if (!p->info().isElementwise())
       return std::nullopt;
     if (auto it = groupOf_.find(p); it != groupOf_.end())
@@ -225,9 +268,10 @@ private:
       if (groupOf_.count(root))
         continue;
       bool reduction = root->info().has(kReduction);
-      if (!reduction && !isLoopOp(root))
+      bool concat = isConcatRoot(root);
+      if (!reduction && !concat && !isLoopOp(root))
         continue;
-      Shape shape = reduction ? root->operand(0).type().shape : root->type().shape;
+      Shape shape = reduction || concat ? root->operand(0).type().shape : root->type().shape;
       std::vector<Node *> members{root};
       std::unordered_set<const Node *> in{root};
       // Grow to a fixpoint: a producer refused for an outside user may join once that user has.
@@ -237,7 +281,7 @@ private:
           for (const Value &o : members[m]->operands()) {
             if (in.count(o.node))
               continue;
-            auto why = refusal(o.node, shape, in, root);
+            auto why = refusal(o.node, shape, in, root, reduction);
             if (!why || !why->empty())
               continue;
             members.push_back(o.node);
@@ -248,10 +292,22 @@ private:
       for (Node *m : members)
         for (const Value &o : m->operands())
           if (!in.count(o.node))
-            if (auto why = refusal(o.node, shape, in, root); why && !why->empty())
+            if (auto why = refusal(o.node, shape, in, root, reduction); why && !why->empty())
               note(o.node, root, *why);
       if (members.size() < 2)
         continue;
+      if (concat) {
+        // Worth a loop only when it computes two or more of the pieces; else the concat stays a
+        // copy and its producers form their own groups.
+        std::unordered_set<const Node *> computed;
+        for (const Value &o : root->operands())
+          if (in.count(o.node))
+            computed.insert(o.node);
+        if (computed.size() < 2) {
+          note(root, root, "the concat would compute fewer than two of its pieces");
+          continue;
+        }
+      }
       std::sort(members.begin(), members.end(),
                 [&](Node *a, Node *b) { return pos_.at(a) < pos_.at(b); });
       for (Node *m : members)

@@ -131,6 +131,9 @@ bool mayRunInPlace(const Node &n, unsigned result, unsigned operand) {
     return false;
   if (n.info().isElementwise())
     return true;
+  // A reshape's bytes are its operand's: in place, its kernel copies nothing.
+  if (n.op() == Op::Reshape || n.op() == Op::Flatten)
+    return true;
   return n.op() == Op::Fused && n.body() && n.attrStr("kind") == "loop" &&
          bodyIsElementwise(*n.body());
 }

@@ -41,9 +41,9 @@ struct LiveRange {
 std::vector<LiveRange> arenaLiveRanges(const Graph &g);
 
 /// True if result `result` of `n` may be written over operand `operand` when both have `bytes`
-/// bytes: an elementwise node, or a fused loop whose body is elementwise only, reading and
-/// writing element i with the same element size and count (so no broadcast operand and no
-/// change of element size, which would move element i).
+/// bytes: a reshape or flatten (the same bytes), an elementwise node, or a fused loop whose body
+/// is elementwise only, reading and writing element i with the same element size and count (so
+/// no broadcast operand and no change of element size, which would move element i).
 bool mayRunInPlace(const Node &n, unsigned result, unsigned operand);
 
 /// What the planner decided, before it is stored in the graph.

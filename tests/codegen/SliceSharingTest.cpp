@@ -1,10 +1,14 @@
 // Slices of one shape and stride share a kernel (ProgramBuilder's kernelKey): the entry moves
-// each slice's operand so that the shared kernel's origin lands on its own first element.
+// each slice's operand so that the shared kernel's origin lands on its own first element. Loop
+// groups that read their inputs through slices (FusePass) share kernels the same way, and a
+// concat root writes its pieces in place.
 #include "compiler/codegen/Compile.h"
 #include "compiler/interp/Interpreter.h"
 #include "frontend/json/JsonImporter.h"
 
 #include <gtest/gtest.h>
+
+#include <cmath>
 
 namespace kiln {
 namespace {
@@ -51,6 +55,75 @@ TEST(SliceSharing, SlicesAtDifferentOriginsShareOneKernelAndReadTheirOwnElements
   // Spot values: b starts at x[3][2] = 17, c at x[2][0] = 10.
   EXPECT_EQ((*got)[1].second.at(0), 17.0);
   EXPECT_EQ((*got)[2].second.at(0), 10.0);
+}
+
+/// Runs `g` compiled and interpreted on x[i] = sin(i) and expects every output equal, element
+/// for element (elementwise kernels compute the interpreter's values bit for bit).
+void expectSameAsInterpreter(const Graph &g, Executable &exe, const Shape &shape) {
+  Tensor x(DType::F32, shape);
+  for (int64_t i = 0; i < x.numElements(); ++i)
+    x.set(i, std::sin(double(i)));
+  auto interp = Interpreter::create(g);
+  ASSERT_TRUE(interp.ok()) << interp.message();
+  auto want = interp->run({{"x", x}});
+  auto got = exe.run({{"x", x}});
+  ASSERT_TRUE(want.ok()) << want.message();
+  ASSERT_TRUE(got.ok()) << got.message();
+  ASSERT_EQ(got->size(), want->size());
+  for (size_t k = 0; k < want->size(); ++k)
+    for (int64_t i = 0; i < (*want)[k].second.numElements(); ++i)
+      ASSERT_EQ((*got)[k].second.at(i), (*want)[k].second.at(i))
+          << (*want)[k].first << "[" << i << "]";
+}
+
+TEST(SliceSharing, LoopGroupsReadingSlicesShareOneKernelAndConcatRootsWriteInPlace) {
+  // Steps s0..s2 each read two column blocks of x (one strided) and a broadcast bias; the
+  // groups of s1 and s2 differ only in where the blocks start, so they share one kernel.
+  // 'pieces' is a concat root whose group computes two pieces (from s0, which joins it with
+  // its slices) and reads the third, s1, from outside.
+  const char *model = R"({
+    "format": "kiln-graph", "version": 1, "name": "steps",
+    "inputs": [{"name": "x", "dtype": "f32", "shape": [5, 36]}],
+    "params": [{"name": "bias", "shape": [4], "init": "uniform"}],
+    "nodes": [
+      {"name": "a0", "op": "slice", "inputs": ["x"], "attrs": {"begin": [0, 0], "end": [5, 4]}},
+      {"name": "b0", "op": "slice", "inputs": ["x"], "attrs": {"begin": [0, 4], "end": [5, 12], "strides": [1, 2]}},
+      {"name": "a1", "op": "slice", "inputs": ["x"], "attrs": {"begin": [0, 12], "end": [5, 16]}},
+      {"name": "b1", "op": "slice", "inputs": ["x"], "attrs": {"begin": [0, 16], "end": [5, 24], "strides": [1, 2]}},
+      {"name": "a2", "op": "slice", "inputs": ["x"], "attrs": {"begin": [0, 24], "end": [5, 28]}},
+      {"name": "b2", "op": "slice", "inputs": ["x"], "attrs": {"begin": [0, 28], "end": [5, 36], "strides": [1, 2]}},
+      {"name": "u0", "op": "sigmoid", "inputs": ["a0"]},
+      {"name": "v0", "op": "add", "inputs": ["b0", "bias"]},
+      {"name": "s0", "op": "mul", "inputs": ["u0", "v0"]},
+      {"name": "u1", "op": "sigmoid", "inputs": ["a1"]},
+      {"name": "v1", "op": "add", "inputs": ["b1", "bias"]},
+      {"name": "s1", "op": "mul", "inputs": ["u1", "v1"]},
+      {"name": "u2", "op": "sigmoid", "inputs": ["a2"]},
+      {"name": "v2", "op": "add", "inputs": ["b2", "bias"]},
+      {"name": "s2", "op": "mul", "inputs": ["u2", "v2"]},
+      {"name": "e", "op": "exp", "inputs": ["s0"]},
+      {"name": "n", "op": "neg", "inputs": ["s0"]},
+      {"name": "pieces", "op": "concat", "inputs": ["e", "s1", "n"], "attrs": {"axis": 1}}
+    ],
+    "outputs": ["s1", "s2", "pieces"]
+  })";
+  auto g = importJsonText(model, "steps.json", ".");
+  ASSERT_TRUE(g.ok()) << g.message();
+  codegen::CompileDumps dumps;
+  codegen::CompileOptions opts;
+  opts.dumps = &dumps;
+  opts.dumpKernels = true;
+  auto exe = codegen::compile(*g, opts);
+  ASSERT_TRUE(exe.ok()) << exe.message();
+  EXPECT_NE(dumps.kernels.find("kiln_k0_fused: fused 's1' [slice, slice, sigmoid, add, mul]\n"),
+            std::string::npos)
+      << dumps.kernels;
+  EXPECT_NE(dumps.kernels.find("kiln_k0_fused: fused 's2' [slice, slice, sigmoid, add, mul] (shared)"),
+            std::string::npos)
+      << dumps.kernels;
+  EXPECT_NE(dumps.kernels.find("fused 'pieces' [slice, slice, sigmoid, add, mul, exp, neg, concat]"), std::string::npos)
+      << dumps.kernels;
+  expectSameAsInterpreter(*g, **exe, {5, 36});
 }
 
 } // namespace

@@ -49,7 +49,7 @@ const std::map<std::string, Pin> &pins() {
       {"autoencoder", {3, 3, 15, 11}},    {"cnn_cifar", {14, 8, 47, 26}},
       {"cnn_mnist", {14, 8, 47, 26}},     {"gan", {11, 9, 42, 31}},
       {"linreg", {3, 3, 15, 10}},         {"logreg", {3, 3, 11, 7}},
-      {"lstm", {635, 122, 1622, 644}},    {"mlp_binary", {4, 4, 18, 13}},
+      {"lstm", {192, 122, 450, 291}},     {"mlp_binary", {4, 4, 18, 13}},
       {"mnist_mlp", {9, 5, 21, 14}},      {"softmax_reg", {7, 4, 17, 12}},
       {"transformer", {33, 7, 105, 40}},
   };
