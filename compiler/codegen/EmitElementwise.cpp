@@ -107,12 +107,13 @@ Expected<Value *> emitUnaryScalar(KernelBuilder &kb, const Node &node, Value *x)
   case Op::Relu:
     return b.CreateSelect(fp ? b.CreateFCmpOGT(x, c(0)) : b.CreateICmpSGT(x, c(0)), x, c(0));
   case Op::Sigmoid: {
-    // Two branches so that exp never overflows, as the interpreter does.
-    Value *pos = b.CreateFDiv(c(1), b.CreateFAdd(c(1), unaryIntrinsic(kb, llvm::Intrinsic::exp,
-                                                                      b.CreateFNeg(x))));
-    Value *e = unaryIntrinsic(kb, llvm::Intrinsic::exp, x);
-    Value *neg = b.CreateFDiv(e, b.CreateFAdd(c(1), e));
-    return b.CreateSelect(b.CreateFCmpOGE(x, c(0)), pos, neg);
+    // The interpreter's two branches (exp never overflows): x >= 0 gives 1 / (1 + e^-x), x < 0
+    // gives e^x / (1 + e^x). Both exponentials are e = exp(-|x|), so one exp serves both.
+    Value *e = unaryIntrinsic(kb, llvm::Intrinsic::exp,
+                              b.CreateFNeg(unaryIntrinsic(kb, llvm::Intrinsic::fabs, x)));
+    Value *den = b.CreateFAdd(c(1), e);
+    Value *r = b.CreateFDiv(b.CreateSelect(b.CreateFCmpOGE(x, c(0)), c(1), e), den);
+    return b.CreateSelect(b.CreateFCmpUNO(x, x), x, r);
   }
   case Op::Tanh:
     return t == DType::F32 ? emitTanhF32(b, x) : libm(kb, "tanh", t, x);
