@@ -64,8 +64,8 @@ namespace {
 // busy, a team thread can lose its core for a whole scheduler timeslice (milliseconds) while its
 // partner spins at the barrier, and a train step's hundreds of loops each wait that long: 2-thread
 // steps ran 10-100x slower than on one thread (docs/architecture.md, "Threading"). So every loop
-// times its threads; a thread that started or ran far behind the others (kStragglerNs beyond
-// what its share of the work explains) is a straggler. Two stragglers within kWindowNs (one
+// times its threads; a thread that started or ran far behind the others (see hadStraggler) is a
+// straggler. Two stragglers within kWindowNs (one
 // alone may be a hiccup: an interrupt, a page fault) make loops run on their calling thread
 // alone for kSerialNs, after which the team is tried again. On a quiet machine the skew is
 // microseconds and nothing changes.
@@ -84,15 +84,16 @@ int64_t nowNs() {
 }
 
 /// One thread's part of a timed loop (its own cache line: the threads write them concurrently).
-struct alignas(64) ThreadTiming {
-  int64_t start, end, iterations;
-};
+struct alignas(64) ThreadTiming : kiln::runtime::LoopThreadTiming {};
 
 /// True if a thread of the loop was held up by something other than its work: it started
 /// kStragglerNs after the calling thread (team start-up, e.g. the pool's creation on the first
-/// loop, delays them all alike and does not count), or took kStragglerNs longer than its
-/// iterations at the fastest thread's pace would (iterations of one loop cost about the same).
-bool hadStraggler(const ThreadTiming *t, int threads) {
+/// loop, delays them all alike and does not count), or took more than twice, and kStragglerNs
+/// more than, what its iterations at the fastest thread's pace explain. Iterations of one loop
+/// cost about the same, but not exactly (a GEMM's last column panel is narrower), so a big
+/// loop's uneven split must not count: losing a timeslice multiplies a chunk's time, an uneven
+/// split adds at most about one iteration.
+template <typename Timing> bool hadStraggler(const Timing *t, int threads) {
   double fastest = 0; // ns per iteration
   for (int i = 0; i < threads; ++i)
     if (t[i].iterations > 0) {
@@ -105,7 +106,7 @@ bool hadStraggler(const ThreadTiming *t, int threads) {
     if (t[i].start - t[0].start > kStragglerNs)
       return true;
     double expected = fastest * double(t[i].iterations);
-    if (double(t[i].end - t[i].start) - expected > double(kStragglerNs))
+    if (double(t[i].end - t[i].start) - expected > std::max(double(kStragglerNs), expected))
       return true;
   }
   return false;
@@ -234,6 +235,10 @@ void setNumThreads(int n) {
 int numThreads() { return omp_in_parallel() ? 1 : omp_get_max_threads(); }
 
 int64_t stragglerEvents() { return stragglerCount.load(std::memory_order_relaxed); }
+
+bool loopHadStraggler(std::span<const LoopThreadTiming> threads) {
+  return !threads.empty() && hadStraggler(threads.data(), int(threads.size()));
+}
 
 bool loopsSerialized() { return nowNs() < serialUntilNs.load(std::memory_order_relaxed); }
 

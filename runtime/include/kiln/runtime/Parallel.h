@@ -35,6 +35,16 @@ void setNumThreads(int n);
 /// The number of threads a parallel loop started from this thread would use.
 int numThreads();
 
+/// One thread's part of a parallel loop: when it started and ended (ns, monotonic) and how many
+/// iterations it ran.
+struct LoopThreadTiming {
+  int64_t start = 0, end = 0, iterations = 0;
+};
+/// The straggler rule kiln_parallel_for applies to its threads (the calling thread first): true
+/// if one started 0.5 ms after the caller, or took more than twice, and 0.5 ms more than, what
+/// its iterations at the fastest thread's pace explain.
+bool loopHadStraggler(std::span<const LoopThreadTiming> threads);
+
 /// How many parallel loops so far found a thread held up far beyond its work (another process
 /// took its core); two close together make the process run its loops on one thread for a
 /// while (Parallel.cpp).
