@@ -140,23 +140,19 @@ void KernelBuilder::parallelFor(int64_t n, int64_t grain,
 }
 
 Value *emitExpDouble(llvm::IRBuilder<> &b, Value *xd) {
-  // x = n ln2 + r, |r| <= ln2/2, e^r by its Taylor polynomial to r^11 (relative error below
-  // 3e-13), times 2^n built in the exponent bits. x is clamped to [-110, 100] so that n stays in
-  // [-159, 145] and 2^n a normal double: enough for every f32 result (e^-110 rounds to 0 in f32
-  // even after a division by anything >= 1, e^100 to inf). NaN passes through.
+  // kiln::math::expDouble (compiler/support/FloatMath.h), operation for operation; see there.
   llvm::Type *dty = xd->getType();
   llvm::Type *ity = dty->getWithNewType(b.getInt64Ty());
   auto c = [&](double v) { return llvm::ConstantFP::get(dty, v); };
   Value *xc = b.CreateBinaryIntrinsic(llvm::Intrinsic::minnum,
                                       b.CreateBinaryIntrinsic(llvm::Intrinsic::maxnum, xd, c(-110)),
                                       c(100));
-  Value *n = b.CreateUnaryIntrinsic(llvm::Intrinsic::rint, b.CreateFMul(xc, c(1.4426950408889634)));
-  Value *r = b.CreateFSub(b.CreateFSub(xc, b.CreateFMul(n, c(6.93147180369123816490e-01))),
-                          b.CreateFMul(n, c(1.90821492927058770002e-10)));
-  Value *p = c(1.0 / 39916800.0);
-  for (double k : {1.0 / 3628800.0, 1.0 / 362880.0, 1.0 / 40320.0, 1.0 / 5040.0, 1.0 / 720.0,
-                   1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0})
-    p = b.CreateFAdd(b.CreateFMul(p, r), c(k));
+  Value *n = b.CreateUnaryIntrinsic(llvm::Intrinsic::rint, b.CreateFMul(xc, c(math::kLog2e)));
+  Value *r = b.CreateFSub(b.CreateFSub(xc, b.CreateFMul(n, c(math::kLn2Hi))),
+                          b.CreateFMul(n, c(math::kLn2Lo)));
+  Value *p = c(math::kExpTaylor[0]);
+  for (size_t k = 1; k < std::size(math::kExpTaylor); ++k)
+    p = b.CreateFAdd(b.CreateFMul(p, r), c(math::kExpTaylor[k]));
   Value *bits = b.CreateShl(b.CreateAdd(b.CreateFPToSI(n, ity), llvm::ConstantInt::get(ity, 1023)),
                             llvm::ConstantInt::get(ity, 52));
   Value *y = b.CreateFMul(p, b.CreateBitCast(bits, dty));
@@ -178,7 +174,6 @@ Value *emitTanhF32(llvm::IRBuilder<> &b, Value *x) {
   // kiln::math::tanhF32 (compiler/support/FloatMath.h), operation for operation, so that the
   // interpreter and generated code agree bit for bit; see there for the method and its error.
   llvm::Type *dty = x->getType()->getWithNewType(b.getDoubleTy());
-  llvm::Type *ity = x->getType()->getWithNewType(b.getInt64Ty());
   auto c = [&](double v) { return llvm::ConstantFP::get(dty, v); };
   Value *a = b.CreateBinaryIntrinsic(
       llvm::Intrinsic::minnum, b.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, b.CreateFPExt(x, dty)),
@@ -188,16 +183,7 @@ Value *emitTanhF32(llvm::IRBuilder<> &b, Value *x) {
   for (int k = math::kExpm1Terms - 2; k >= 0; --k)
     p = b.CreateFAdd(b.CreateFMul(p, y), c(math::expm1Coefficient(k)));
   Value *small = b.CreateFMul(p, y);
-  Value *n = b.CreateUnaryIntrinsic(llvm::Intrinsic::rint, b.CreateFMul(y, c(1.4426950408889634)));
-  Value *r = b.CreateFSub(b.CreateFSub(y, b.CreateFMul(n, c(6.93147180369123816490e-01))),
-                          b.CreateFMul(n, c(1.90821492927058770002e-10)));
-  Value *q = c(1.0 / 39916800.0);
-  for (double k : {1.0 / 3628800.0, 1.0 / 362880.0, 1.0 / 40320.0, 1.0 / 5040.0, 1.0 / 720.0,
-                   1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0})
-    q = b.CreateFAdd(b.CreateFMul(q, r), c(k));
-  Value *bits = b.CreateShl(b.CreateAdd(b.CreateFPToSI(n, ity), llvm::ConstantInt::get(ity, 1023)),
-                            llvm::ConstantInt::get(ity, 52));
-  Value *large = b.CreateFSub(b.CreateFMul(q, b.CreateBitCast(bits, dty)), c(1.0));
+  Value *large = b.CreateFSub(emitExpDouble(b, y), c(1.0));
   Value *m = b.CreateSelect(b.CreateFCmpOLT(y, c(0.5)), small, large);
   Value *t = b.CreateFPTrunc(b.CreateFDiv(m, b.CreateFAdd(m, c(2.0))), x->getType());
   t = b.CreateBinaryIntrinsic(llvm::Intrinsic::copysign, t, x);

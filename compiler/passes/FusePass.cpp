@@ -318,72 +318,17 @@ private:
 
   // ---- building ----
 
-  /// A body input name not used by a member: p0, p1, ... (suffixed on a clash).
-  static std::string inputName(size_t k, const std::unordered_set<std::string> &taken) {
-    std::string name = "p" + std::to_string(k);
-    while (taken.count(name))
-      name += "_";
-    return name;
-  }
-
   Status build(const Group &group) {
-    Node *root = group.members.back();
-    std::unordered_set<const Node *> in(group.members.begin(), group.members.end());
-    std::unordered_set<std::string> taken;
-    for (Node *m : group.members)
-      taken.insert(m->name());
-    auto body = std::make_unique<Graph>(root->name());
-    std::vector<Value> operands;
-    std::map<std::pair<const Node *, unsigned>, Value> inner;
-    for (Node *m : group.members)
-      for (const Value &o : m->operands()) {
-        if (in.count(o.node) || inner.count({o.node, o.index}))
-          continue;
-        auto input = body->addInput(inputName(operands.size(), taken), o.type(), o.node->loc());
-        if (!input)
-          return internal(root, input.status());
-        inner[{o.node, o.index}] = (*input)->result();
-        operands.push_back(o);
-      }
-    std::vector<Node *> results;
-    for (Node *m : group.members) {
-      std::vector<Value> ops;
-      for (const Value &o : m->operands())
-        ops.push_back(inner.at({o.node, o.index}));
-      auto copy = body->addNode(m->op(), m->name(), std::move(ops), m->attrs(), m->loc());
-      if (!copy)
-        return internal(root, copy.status());
-      inner[{m, 0}] = (*copy)->result();
-      bool outside = m == root || rootUsers_.count(m);
-      for (const Use &u : m->uses())
-        outside |= !in.count(u.user);
-      if (outside) {
-        body->addOutput((*copy)->result());
-        results.push_back(m);
-      }
-    }
-    std::string name = root->name();
-    g_.setInsertPoint(root);
-    auto fused = g_.addFused(g_.uniqueName(name + ".fused"), std::move(operands), std::move(body),
-                             AttrMap{{"kind", group.kind}}, root->loc());
-    g_.setInsertPoint(nullptr);
-    if (!fused)
-      return internal(root, fused.status());
-    for (size_t k = 0; k < results.size(); ++k)
-      g_.replaceAllUsesWith(results[k]->result(), (*fused)->result(unsigned(k)));
-    std::string parts;
+    std::string parts; // before grouping, which erases the members
     for (Node *m : group.members)
       parts += (parts.empty() ? "" : ", ") + m->name();
-    for (auto it = group.members.rbegin(); it != group.members.rend(); ++it)
-      g_.erase(*it);
-    ctx_.note("fuse: " + group.kind + " group '" + name + "': " + parts + " (" +
-              std::to_string(results.size()) + (results.size() == 1 ? " result)" : " results)"));
-    return g_.rename(*fused, name);
-  }
-
-  static Status internal(const Node *root, const Status &s) {
-    return errorAt(root->loc(), "internal error: fuse: building the group of '" + root->name() +
-                                    "': " + s.message());
+    KILN_ASSIGN(GroupedNode grouped,
+                groupNodes(g_, group.members, group.kind,
+                           [&](const Node *m) { return rootUsers_.count(m) != 0; }, "fuse"));
+    size_t results = grouped.numResults;
+    ctx_.note("fuse: " + group.kind + " group '" + grouped.node->name() + "': " + parts + " (" +
+              std::to_string(results) + (results == 1 ? " result)" : " results)"));
+    return Status::ok();
   }
 
   Graph &g_;

@@ -1,7 +1,11 @@
 // Helpers shared by the rewriting passes (see PassUtil.h).
 #include "compiler/passes/PassUtil.h"
 
+#include "compiler/support/Diagnostic.h"
+
 #include <cmath>
+#include <map>
+#include <unordered_set>
 
 namespace kiln {
 
@@ -72,6 +76,75 @@ bool allElementsAre(const Tensor &t, double v) {
       return false;
   }
   return true;
+}
+
+namespace {
+/// A body input name not used by a member: p0, p1, ... (suffixed on a clash).
+std::string inputName(size_t k, const std::unordered_set<std::string> &taken) {
+  std::string name = "p" + std::to_string(k);
+  while (taken.count(name))
+    name += "_";
+  return name;
+}
+} // namespace
+
+Expected<GroupedNode> groupNodes(Graph &g, const std::vector<Node *> &members,
+                                 const std::string &kind,
+                                 const std::function<bool(const Node *)> &readOutside,
+                                 std::string_view pass) {
+  Node *root = members.back();
+  auto internal = [&](const Status &s) -> Status {
+    return errorAt(root->loc(), "internal error: " + std::string(pass) +
+                                    ": building the group of '" + root->name() +
+                                    "': " + s.message());
+  };
+  std::unordered_set<const Node *> in(members.begin(), members.end());
+  std::unordered_set<std::string> taken;
+  for (Node *m : members)
+    taken.insert(m->name());
+  auto body = std::make_unique<Graph>(root->name());
+  std::vector<Value> operands;
+  std::map<std::pair<const Node *, unsigned>, Value> inner;
+  for (Node *m : members)
+    for (const Value &o : m->operands()) {
+      if (in.count(o.node) || inner.count({o.node, o.index}))
+        continue;
+      auto input = body->addInput(inputName(operands.size(), taken), o.type(), o.node->loc());
+      if (!input)
+        return internal(input.status());
+      inner[{o.node, o.index}] = (*input)->result();
+      operands.push_back(o);
+    }
+  std::vector<Node *> results;
+  for (Node *m : members) {
+    std::vector<Value> ops;
+    for (const Value &o : m->operands())
+      ops.push_back(inner.at({o.node, o.index}));
+    auto copy = body->addNode(m->op(), m->name(), std::move(ops), m->attrs(), m->loc());
+    if (!copy)
+      return internal(copy.status());
+    inner[{m, 0}] = (*copy)->result();
+    bool outside = m == root || readOutside(m);
+    for (const Use &u : m->uses())
+      outside |= !in.count(u.user);
+    if (outside) {
+      body->addOutput((*copy)->result());
+      results.push_back(m);
+    }
+  }
+  std::string name = root->name();
+  g.setInsertPoint(root);
+  auto fused = g.addFused(g.uniqueName(name + "." + kind), std::move(operands), std::move(body),
+                          AttrMap{{"kind", kind}}, root->loc());
+  g.setInsertPoint(nullptr);
+  if (!fused)
+    return internal(fused.status());
+  for (size_t k = 0; k < results.size(); ++k)
+    g.replaceAllUsesWith(results[k]->result(), (*fused)->result(unsigned(k)));
+  for (auto it = members.rbegin(); it != members.rend(); ++it)
+    g.erase(*it);
+  KILN_TRY(g.rename(*fused, name));
+  return GroupedNode{*fused, results.size()};
 }
 
 } // namespace kiln

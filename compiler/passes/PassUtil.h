@@ -4,6 +4,10 @@
 
 #include "compiler/passes/Pass.h"
 
+#include <functional>
+#include <string>
+#include <vector>
+
 namespace kiln {
 
 /// Every value read after a run's last node: outputs, train-step and step-program losses and
@@ -22,6 +26,23 @@ bool isNamedRoot(const Graph &g, const Node *node);
 /// cannot be kept.
 Expected<bool> replaceNode(Graph &g, Node *node, Value with, PassContext &ctx,
                            std::string_view pass);
+
+/// A fused node made by groupNodes (named like the group's root) and its number of results.
+struct GroupedNode {
+  Node *node = nullptr;
+  size_t numResults = 0;
+};
+
+/// Replaces `members` (in graph order; the last is the root) by one `fused` node of `kind` whose
+/// body is copies of them (inputs p0, p1, ... for the values read from outside). A member's
+/// value becomes a result of the fused node if it is the root, is used outside the group, or
+/// `readOutside(member)` says a root of the graph reads it; those uses are rewired and the
+/// members erased (the `members` pointers dangle afterwards). `pass` names the pass in an
+/// internal error.
+Expected<GroupedNode> groupNodes(Graph &g, const std::vector<Node *> &members,
+                                 const std::string &kind,
+                                 const std::function<bool(const Node *)> &readOutside,
+                                 std::string_view pass);
 
 /// True if every element of `t` has exactly the double value `v`, sign of zero included
 /// (so -0.0 matches only -0.0). Integers and bools compare by value.

@@ -205,62 +205,16 @@ private:
       chain.push_back(next);
   }
 
-  static std::string inputName(size_t k, const std::unordered_set<std::string> &taken) {
-    std::string name = "p" + std::to_string(k);
-    while (taken.count(name))
-      name += "_";
-    return name;
-  }
-
   Status build(const std::vector<Node *> &chain) {
-    Node *root = chain.back();
-    std::unordered_set<const Node *> in(chain.begin(), chain.end());
-    std::unordered_set<std::string> taken;
-    for (Node *m : chain)
-      taken.insert(m->name());
-    auto body = std::make_unique<Graph>(root->name());
-    std::vector<Value> operands;
-    std::map<std::pair<const Node *, unsigned>, Value> inner;
-    for (Node *m : chain)
-      for (const Value &o : m->operands()) {
-        if (in.count(o.node) || inner.count({o.node, o.index}))
-          continue;
-        auto input = body->addInput(inputName(operands.size(), taken), o.type(), o.node->loc());
-        if (!input)
-          return internal(root, input.status());
-        inner[{o.node, o.index}] = (*input)->result();
-        operands.push_back(o);
-      }
-    for (Node *m : chain) {
-      std::vector<Value> ops;
-      for (const Value &o : m->operands())
-        ops.push_back(inner.at({o.node, o.index}));
-      auto copy = body->addNode(m->op(), m->name(), std::move(ops), m->attrs(), m->loc());
-      if (!copy)
-        return internal(root, copy.status());
-      inner[{m, 0}] = (*copy)->result();
-    }
-    body->addOutput(inner.at({root, 0}));
-    std::string name = root->name();
-    g_.setInsertPoint(root);
-    auto fused = g_.addFused(g_.uniqueName(name + ".dnnl"), std::move(operands), std::move(body),
-                             AttrMap{{"kind", std::string("dnnl")}}, root->loc());
-    g_.setInsertPoint(nullptr);
-    if (!fused)
-      return internal(root, fused.status());
-    g_.replaceAllUsesWith(root->result(), (*fused)->result());
-    std::string parts;
+    // Only the root's value leaves the group: each skipped value has one use, in the chain, and
+    // is no root (soleUser in growEpilogue).
+    std::string parts; // before grouping, which erases the members
     for (Node *m : chain)
       parts += (parts.empty() ? "" : ", ") + m->name();
-    for (auto it = chain.rbegin(); it != chain.rend(); ++it)
-      g_.erase(*it);
-    ctx_.note(std::string(pass_) + ": oneDNN node '" + name + "': " + parts);
-    return g_.rename(*fused, name);
-  }
-
-  Status internal(const Node *root, const Status &s) const {
-    return errorAt(root->loc(), "internal error: " + std::string(pass_) + ": grouping '" +
-                                    root->name() + "': " + s.message());
+    KILN_ASSIGN(GroupedNode grouped,
+                groupNodes(g_, chain, "dnnl", [](const Node *) { return false; }, pass_));
+    ctx_.note(std::string(pass_) + ": oneDNN node '" + grouped.node->name() + "': " + parts);
+    return Status::ok();
   }
 
   Graph &g_;

@@ -377,4 +377,12 @@ Graph randomGraph(uint64_t seed, const FuzzOptions &opts) {
   return g;
 }
 
+bool dependsOnF32(Value v) {
+  for (const Node *n : dependenciesOf(v))
+    for (const TensorType &t : n->resultTypes())
+      if (t.dtype == DType::F32)
+        return true;
+  return false;
+}
+
 } // namespace kiln::test

@@ -37,4 +37,9 @@ std::string_view fuzzSkipReason(Op op);
 /// The ops randomGraph samples (fuzzSkipReason is empty), in Ops.def order.
 std::vector<Op> fuzzedOps();
 
+/// Whether any value `v` is computed from is f32: an f64 output cast from f32 work carries f32
+/// rounding (a reordered f32 sum differs in the last f32 bit, 6e-8 relative), so the
+/// differential fuzzers hold it to the f32 tolerance.
+bool dependsOnF32(Value v);
+
 } // namespace kiln::test

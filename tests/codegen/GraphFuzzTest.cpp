@@ -52,17 +52,6 @@ int64_t envInt(const char *name, int64_t fallback) {
 
 using kiln::test::worstError;
 
-/// Whether any value `v` is computed from is f32: an f64 output cast from f32 work carries
-/// f32 rounding (a reordered f32 sum differs in the last f32 bit, 6e-8 relative), so it is
-/// held to the f32 tolerance.
-bool dependsOnF32(Value v) {
-  for (const Node *n : dependenciesOf(v))
-    for (const TensorType &t : n->resultTypes())
-      if (t.dtype == DType::F32)
-        return true;
-  return false;
-}
-
 struct GraphOutcome {
   std::string failure; ///< "" when every output matched
   bool fused = false;

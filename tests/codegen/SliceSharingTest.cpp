@@ -9,9 +9,58 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <memory>
+#include <string>
 
 namespace kiln {
 namespace {
+
+/// A graph compiled with its kernel listing (which kernels are shared).
+struct Compiled {
+  std::unique_ptr<Graph> graph;
+  std::unique_ptr<Executable> exe;
+  std::string kernels;
+};
+
+Compiled compileListing(const char *model, const std::string &file) {
+  auto g = importJsonText(model, file, ".");
+  EXPECT_TRUE(g.ok()) << g.message();
+  if (!g.ok())
+    return {};
+  codegen::CompileDumps dumps;
+  codegen::CompileOptions opts;
+  opts.dumps = &dumps;
+  opts.dumpKernels = true;
+  auto exe = codegen::compile(*g, opts);
+  EXPECT_TRUE(exe.ok()) << exe.message();
+  if (!exe.ok())
+    return {};
+  return {std::make_unique<Graph>(std::move(*g)), std::move(*exe), dumps.kernels};
+}
+
+/// Runs `g` compiled and interpreted on input `x` and expects every output equal, element for
+/// element (these kernels compute the interpreter's values bit for bit); returns the outputs.
+NamedTensors expectSameAsInterpreter(const Graph &g, Executable &exe, const Tensor &x) {
+  auto interp = Interpreter::create(g);
+  EXPECT_TRUE(interp.ok()) << interp.message();
+  if (!interp.ok())
+    return {};
+  auto want = interp->run({{"x", x}});
+  auto got = exe.run({{"x", x}});
+  EXPECT_TRUE(want.ok()) << want.message();
+  EXPECT_TRUE(got.ok()) << got.message();
+  if (!want.ok() || !got.ok())
+    return {};
+  EXPECT_EQ(got->size(), want->size());
+  for (size_t k = 0; k < want->size() && k < got->size(); ++k)
+    for (int64_t i = 0; i < (*want)[k].second.numElements(); ++i) {
+      EXPECT_EQ((*got)[k].second.at(i), (*want)[k].second.at(i))
+          << (*want)[k].first << "[" << i << "]";
+      if ((*got)[k].second.at(i) != (*want)[k].second.at(i))
+        return {};
+    }
+  return std::move(*got);
+}
 
 TEST(SliceSharing, SlicesAtDifferentOriginsShareOneKernelAndReadTheirOwnElements) {
   // Three 3x3 windows of a 6x5 input, one with negative begins, and a strided one of another
@@ -27,53 +76,20 @@ TEST(SliceSharing, SlicesAtDifferentOriginsShareOneKernelAndReadTheirOwnElements
     ],
     "outputs": ["a", "b", "c", "d"]
   })";
-  auto g = importJsonText(model, "windows.json", ".");
-  ASSERT_TRUE(g.ok()) << g.message();
-  codegen::CompileDumps dumps;
-  codegen::CompileOptions opts;
-  opts.dumps = &dumps;
-  opts.dumpKernels = true;
-  auto exe = codegen::compile(*g, opts);
-  ASSERT_TRUE(exe.ok()) << exe.message();
-  EXPECT_NE(dumps.kernels.find("slice 'b' (shared)"), std::string::npos) << dumps.kernels;
-  EXPECT_NE(dumps.kernels.find("slice 'c' (shared)"), std::string::npos) << dumps.kernels;
-  EXPECT_EQ(dumps.kernels.find("slice 'd' (shared)"), std::string::npos) << dumps.kernels;
+  Compiled c = compileListing(model, "windows.json");
+  ASSERT_TRUE(c.exe);
+  EXPECT_NE(c.kernels.find("slice 'b' (shared)"), std::string::npos) << c.kernels;
+  EXPECT_NE(c.kernels.find("slice 'c' (shared)"), std::string::npos) << c.kernels;
+  EXPECT_EQ(c.kernels.find("slice 'd' (shared)"), std::string::npos) << c.kernels;
 
   Tensor x(DType::F32, {6, 5});
   for (int64_t i = 0; i < x.numElements(); ++i)
     x.set(i, double(i));
-  auto interp = Interpreter::create(*g);
-  ASSERT_TRUE(interp.ok()) << interp.message();
-  auto want = interp->run({{"x", x}});
-  auto got = (*exe)->run({{"x", x}});
-  ASSERT_TRUE(want.ok()) << want.message();
-  ASSERT_TRUE(got.ok()) << got.message();
-  ASSERT_EQ(got->size(), 4u);
-  for (size_t k = 0; k < 4; ++k)
-    for (int64_t i = 0; i < (*want)[k].second.numElements(); ++i)
-      EXPECT_EQ((*got)[k].second.at(i), (*want)[k].second.at(i)) << (*want)[k].first << "[" << i << "]";
+  NamedTensors got = expectSameAsInterpreter(*c.graph, *c.exe, x);
+  ASSERT_EQ(got.size(), 4u);
   // Spot values: b starts at x[3][2] = 17, c at x[2][0] = 10.
-  EXPECT_EQ((*got)[1].second.at(0), 17.0);
-  EXPECT_EQ((*got)[2].second.at(0), 10.0);
-}
-
-/// Runs `g` compiled and interpreted on x[i] = sin(i) and expects every output equal, element
-/// for element (elementwise kernels compute the interpreter's values bit for bit).
-void expectSameAsInterpreter(const Graph &g, Executable &exe, const Shape &shape) {
-  Tensor x(DType::F32, shape);
-  for (int64_t i = 0; i < x.numElements(); ++i)
-    x.set(i, std::sin(double(i)));
-  auto interp = Interpreter::create(g);
-  ASSERT_TRUE(interp.ok()) << interp.message();
-  auto want = interp->run({{"x", x}});
-  auto got = exe.run({{"x", x}});
-  ASSERT_TRUE(want.ok()) << want.message();
-  ASSERT_TRUE(got.ok()) << got.message();
-  ASSERT_EQ(got->size(), want->size());
-  for (size_t k = 0; k < want->size(); ++k)
-    for (int64_t i = 0; i < (*want)[k].second.numElements(); ++i)
-      ASSERT_EQ((*got)[k].second.at(i), (*want)[k].second.at(i))
-          << (*want)[k].first << "[" << i << "]";
+  EXPECT_EQ(got[1].second.at(0), 17.0);
+  EXPECT_EQ(got[2].second.at(0), 10.0);
 }
 
 TEST(SliceSharing, LoopGroupsReadingSlicesShareOneKernelAndConcatRootsWriteInPlace) {
@@ -107,23 +123,20 @@ TEST(SliceSharing, LoopGroupsReadingSlicesShareOneKernelAndConcatRootsWriteInPla
     ],
     "outputs": ["s1", "s2", "pieces"]
   })";
-  auto g = importJsonText(model, "steps.json", ".");
-  ASSERT_TRUE(g.ok()) << g.message();
-  codegen::CompileDumps dumps;
-  codegen::CompileOptions opts;
-  opts.dumps = &dumps;
-  opts.dumpKernels = true;
-  auto exe = codegen::compile(*g, opts);
-  ASSERT_TRUE(exe.ok()) << exe.message();
-  EXPECT_NE(dumps.kernels.find("kiln_k0_fused: fused 's1' [slice, slice, sigmoid, add, mul]\n"),
+  Compiled c = compileListing(model, "steps.json");
+  ASSERT_TRUE(c.exe);
+  EXPECT_NE(c.kernels.find("kiln_k0_fused: fused 's1' [slice, slice, sigmoid, add, mul]\n"),
             std::string::npos)
-      << dumps.kernels;
-  EXPECT_NE(dumps.kernels.find("kiln_k0_fused: fused 's2' [slice, slice, sigmoid, add, mul] (shared)"),
+      << c.kernels;
+  EXPECT_NE(c.kernels.find("kiln_k0_fused: fused 's2' [slice, slice, sigmoid, add, mul] (shared)"),
             std::string::npos)
-      << dumps.kernels;
-  EXPECT_NE(dumps.kernels.find("fused 'pieces' [slice, slice, sigmoid, add, mul, exp, neg, concat]"), std::string::npos)
-      << dumps.kernels;
-  expectSameAsInterpreter(*g, **exe, {5, 36});
+      << c.kernels;
+  EXPECT_NE(c.kernels.find("fused 'pieces' [slice, slice, sigmoid, add, mul, exp, neg, concat]"), std::string::npos)
+      << c.kernels;
+  Tensor x(DType::F32, {5, 36});
+  for (int64_t i = 0; i < x.numElements(); ++i)
+    x.set(i, std::sin(double(i)));
+  EXPECT_EQ(expectSameAsInterpreter(*c.graph, *c.exe, x).size(), 3u);
 }
 
 } // namespace

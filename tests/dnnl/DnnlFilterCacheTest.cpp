@@ -130,10 +130,11 @@ double predictError(Executable &exe, const Graph &g, const NamedTensors &params,
   return want.ok() && got.ok() ? worstError(*got, *want) : INFINITY;
 }
 
-Expected<std::unique_ptr<Executable>> compileDnnl(const Graph &g, bool training) {
+Expected<std::unique_ptr<Executable>> compileDnnl(const Graph &g, bool training, int threads = 0) {
   codegen::CompileOptions opts;
   opts.pipeline = codegen::kDnnlPipeline;
   opts.training = training;
+  opts.threads = threads;
   return codegen::compile(g, opts);
 }
 
@@ -194,10 +195,7 @@ TEST(DnnlFilterCache, PredictsDuringTrainingSeeWholeStepsNeverAStaleFilter) {
   constexpr int kSteps = 5, kPredictors = 3;
   auto g = importJsonFile(std::string(KILN_SOURCE_DIR) + "/samples/cnn_mnist.json");
   ASSERT_TRUE(g.ok()) << g.message();
-  codegen::CompileOptions opts;
-  opts.pipeline = codegen::kDnnlPipeline;
-  opts.threads = 1;
-  auto exe = codegen::compile(*g, opts);
+  auto exe = compileDnnl(*g, /*training=*/true, /*threads=*/1);
   ASSERT_TRUE(exe.ok()) << exe.message();
   std::string step;
   for (const std::string &e : (*exe)->entryNames())

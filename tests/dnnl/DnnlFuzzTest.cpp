@@ -27,14 +27,6 @@ constexpr double kTolF64 = 1e-9;
 /// Fraction of graphs that must get at least one oneDNN node, or the test proves little.
 constexpr double kMinDnnlFraction = 0.15;
 
-bool dependsOnF32(Value v) {
-  for (const Node *n : dependenciesOf(v))
-    for (const TensorType &t : n->resultTypes())
-      if (t.dtype == DType::F32)
-        return true;
-  return false;
-}
-
 using kiln::test::worstError;
 
 TEST(DnnlFuzz, RandomGraphsMatchTheInterpreter) {

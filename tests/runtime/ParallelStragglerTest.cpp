@@ -6,8 +6,6 @@
 
 #include <gtest/gtest.h>
 
-#include <omp.h>
-
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -49,11 +47,8 @@ void run(void *ctx, int64_t begin, int64_t end) {
 
 class ParallelStraggler : public ::testing::Test {
 protected:
-  void SetUp() override {
-    if (omp_get_num_procs() < 2)
-      GTEST_SKIP() << "needs two cores";
-    kiln::runtime::setNumThreads(2);
-  }
+  // Two threads even on one core: the rule is about a team's threads, not about cores.
+  void SetUp() override { kiln::runtime::setNumThreads(2); }
   void TearDown() override {
     kiln::runtime::resetStragglers();
     kiln::runtime::setNumThreads(0);
